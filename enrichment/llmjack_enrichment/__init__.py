@@ -1,0 +1,1 @@
+"""IP-reputation enrichment for Splunk and Elastic searches; standard library, requests, cachetools."""

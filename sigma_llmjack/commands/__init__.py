@@ -1,0 +1,1 @@
+"""Subcommands of the ``llmjack`` CLI, one module each."""
