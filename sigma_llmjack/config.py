@@ -59,7 +59,8 @@ def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: expected a mapping at the top level, found {type(data).__name__}")
+        found = type(data).__name__
+        raise ConfigError(f"{origin}: expected a mapping at the top level, found {found}")
     unknown = set(data) - KNOWN_SECTIONS
     if unknown:
         raise ConfigError(

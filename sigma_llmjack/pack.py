@@ -42,6 +42,14 @@ def rule_files(paths: Iterable[str | Path] = ()) -> list[Path]:
     return sorted(set(files))
 
 
+def _parse_conditions(collection: SigmaCollection) -> None:
+    """Parse every condition now, because pySigma defers it to conversion and loses the file."""
+    for rule in collection.rules:
+        detection = getattr(rule, "detection", None)
+        for condition in getattr(detection, "parsed_condition", ()):
+            condition.parse()
+
+
 def load_collection(paths: Iterable[str | Path] = ()) -> SigmaCollection:
     """Load rules into a fresh SigmaCollection, resolving correlation references.
 
@@ -53,7 +61,9 @@ def load_collection(paths: Iterable[str | Path] = ()) -> SigmaCollection:
         try:
             text = path.read_text(encoding="utf-8")
             location = SigmaRuleLocation(path)
-            collections.append(SigmaCollection.from_yaml(text, source=location))
+            collection = SigmaCollection.from_yaml(text, source=location)
+            _parse_conditions(collection)
+            collections.append(collection)
         except (OSError, UnicodeDecodeError) as error:
             raise RuleLoadError(f"{path}: cannot read rule file: {error}") from error
         except SigmaError as error:
