@@ -61,7 +61,9 @@ def load_collection(paths: Iterable[str | Path] = ()) -> SigmaCollection:
         try:
             text = path.read_text(encoding="utf-8")
             location = SigmaRuleLocation(path)
-            collection = SigmaCollection.from_yaml(text, source=location)
+            # A correlation may reference a rule in another file, so references are resolved
+            # once, after the merge.
+            collection = SigmaCollection.from_yaml(text, source=location, resolve_references=False)
             _parse_conditions(collection)
             collections.append(collection)
         except (OSError, UnicodeDecodeError) as error:
