@@ -1,0 +1,64 @@
+"""Replay Sigma rules on log files with an embedded SQLite database.
+
+``replay_events`` evaluates rules on records already in memory; ``replay_files`` reads log files
+in every shape ``sigma_llmjack.replay.logs`` knows. Both load the records into a temporary SQLite
+table and run the SQL that the pySigma sqlite backend generates, correlations included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sigma_llmjack.config import SiteConfig, load_config
+from sigma_llmjack.replay.compiler import CompiledPack, RuleError, compile_paths
+from sigma_llmjack.replay.database import EventStore
+from sigma_llmjack.replay.engine import (
+    Match,
+    ReplayResult,
+    Skipped,
+    SourcedRecord,
+    evaluate,
+    load_store,
+    store_fields,
+)
+
+__all__ = [
+    "Match",
+    "ReplayResult",
+    "RuleError",
+    "Skipped",
+    "replay_events",
+    "replay_records",
+]
+
+
+def replay_events(
+    events: Iterable[Mapping[str, Any]],
+    rule_paths: Iterable[str | Path] = (),
+    config: SiteConfig | None = None,
+) -> ReplayResult:
+    """Evaluate rules on raw log records (nested dictionaries, as in the logs).
+
+    With no ``rule_paths`` the bundled pack is used. ``config`` fills the rules' placeholders;
+    None uses the shipped defaults. Matches come sorted by rule id, then time.
+    """
+    numbered = (SourcedRecord(event, None, index) for index, event in enumerate(events, 1))
+    return replay_records(numbered, rule_paths, config)
+
+
+def replay_records(
+    records: Iterable[SourcedRecord],
+    rule_paths: Iterable[str | Path] = (),
+    config: SiteConfig | None = None,
+    pack: CompiledPack | None = None,
+) -> ReplayResult:
+    """Evaluate rules on records that carry their file and line; see ``replay_events``."""
+    if pack is None:
+        pack = compile_paths(rule_paths, config if config is not None else load_config())
+    result = ReplayResult()
+    with EventStore(store_fields(pack)) as store:
+        load_store(store, records, result)
+        evaluate(store, pack, result)
+    return result

@@ -1,0 +1,169 @@
+"""Convert Sigma rules into SQLite queries with the pySigma sqlite backend.
+
+Each rule is converted on its own, so one rule the backend rejects is reported by id and reason
+while the others still run. Detection rules come first, because a correlation rule is compiled
+from the predicates of the rules it references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sigma.backends.sqlite import sqliteBackend
+from sigma.backends.sqlite.correlation import numeric
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.rule import SigmaRule
+
+from sigma_llmjack.config import SiteConfig
+from sigma_llmjack.replay.database import ID_COLUMN, TABLE, TIME_COLUMN
+
+OUTPUT_FORMAT = "zircolite"
+
+
+class ReplayBackend(sqliteBackend):
+    """The sqlite backend with numeric comparisons that read text columns as numbers.
+
+    Replay stores every value as text so that string matching can be case-insensitive. The
+    backend's ``field > 10`` would then compare text with a number, which SQLite orders by type,
+    not by value. Wrapping the field in the backend's own JSON-number reader compares the numbers
+    and reads text that is not a number as NULL, so the comparison is false.
+    """
+
+    compare_op_expression = "(" + numeric("{field}") + ") {operator} {value}"
+
+
+@dataclass
+class RuleError:
+    """A rule that replay could not evaluate, and why."""
+
+    rule_id: str
+    title: str
+    reason: str
+    source: str | None = None
+
+
+@dataclass
+class CompiledRule:
+    """One rule ready to run: plain SQL for a detection rule, a plan for a correlation."""
+
+    rule_id: str
+    title: str
+    level: str
+    correlation: bool
+    queries: list[str] = field(default_factory=list)
+    plan: dict[str, Any] | None = None
+    group_by: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    source: str | None = None
+
+
+@dataclass
+class CompiledPack:
+    """All rules of one replay: those ready to run and those that could not be converted."""
+
+    rules: list[CompiledRule] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
+    not_generated: int = 0
+
+    def fields(self) -> list[str]:
+        """Return every field name any rule reads, sorted."""
+        names: set[str] = set()
+        for rule in self.rules:
+            names.update(rule.fields)
+        return sorted(names)
+
+
+def make_backend(config: SiteConfig) -> ReplayBackend:
+    """Build the backend with the site's placeholder pipeline and replay's table layout."""
+    backend = ReplayBackend(
+        processing_pipeline=config.placeholder_pipeline(),
+        table=TABLE,
+        timestamp_field=TIME_COLUMN,
+        event_id_field=ID_COLUMN,
+    )
+    backend.init_processing_pipeline(OUTPUT_FORMAT)
+    return backend
+
+
+def compile_collection(collection: SigmaCollection, config: SiteConfig) -> CompiledPack:
+    """Convert every rule of ``collection``; failures become RuleError entries, not exceptions."""
+    backend = make_backend(config)
+    pack = CompiledPack()
+    detections = [rule for rule in collection.rules if isinstance(rule, SigmaRule)]
+    correlations = [rule for rule in collection.rules if isinstance(rule, SigmaCorrelationRule)]
+
+    for rule in detections:
+        compiled = _convert(backend, rule, pack)
+        if compiled is not None:
+            pack.rules.append(compiled)
+    for rule in correlations:
+        compiled = _convert(backend, rule, pack)
+        if compiled is not None:
+            pack.rules.append(compiled)
+    return pack
+
+
+def _convert(
+    backend: ReplayBackend, rule: SigmaRule | SigmaCorrelationRule, pack: CompiledPack
+) -> CompiledRule | None:
+    try:
+        if isinstance(rule, SigmaCorrelationRule):
+            outputs = backend.convert_correlation_rule(rule, OUTPUT_FORMAT)
+        else:
+            outputs = backend.convert_rule(rule, OUTPUT_FORMAT)
+    except Exception as error:  # pySigma raises SigmaError, ValueError, NotImplementedError...
+        pack.errors.append(_rule_error(rule, error))
+        return None
+    if not outputs:
+        # A detection that only feeds correlations (generate: false) has no output of its own.
+        pack.not_generated += 1
+        return None
+    return _compiled(rule, outputs)
+
+
+def _compiled(rule: SigmaRule | SigmaCorrelationRule, outputs: list[Any]) -> CompiledRule:
+    first = outputs[0]
+    compiled = CompiledRule(
+        rule_id=_rule_id(rule),
+        title=rule.title or "",
+        level=first.get("level") or "",
+        correlation=isinstance(rule, SigmaCorrelationRule),
+        source=_source(rule),
+    )
+    if compiled.correlation:
+        compiled.plan = first["correlation_plan"]
+        compiled.group_by = list(rule.group_by or [])
+        compiled.fields = sorted(
+            {name for names in compiled.plan["required_fields"].values() for name in names}
+        )
+    else:
+        compiled.queries = [query for output in outputs for query in output["rule"]]
+        compiled.fields = list(first.get("required_fields") or [])
+    return compiled
+
+
+def _rule_error(rule: SigmaRule | SigmaCorrelationRule, error: Exception) -> RuleError:
+    reason = str(error).strip() or type(error).__name__
+    return RuleError(
+        rule_id=_rule_id(rule), title=rule.title or "", reason=reason, source=_source(rule)
+    )
+
+
+def _rule_id(rule: SigmaRule | SigmaCorrelationRule) -> str:
+    return str(rule.id) if rule.id else (rule.name or rule.title or "")
+
+
+def _source(rule: SigmaRule | SigmaCorrelationRule) -> str | None:
+    path = getattr(rule.source, "path", None)
+    return str(path) if isinstance(path, (str, Path)) else None
+
+
+def compile_paths(paths: Iterable[str | Path], config: SiteConfig) -> CompiledPack:
+    """Load the rules at ``paths`` (the bundled pack when empty) and convert them."""
+    from sigma_llmjack.pack import load_collection
+
+    return compile_collection(load_collection(paths), config)

@@ -1,0 +1,132 @@
+"""The SQLite table that replay loads events into and the rules' SQL reads.
+
+One row per record. Every column is declared ``COLLATE NOCASE`` and holds text, so the equality
+tests the sqlite backend emits compare case-insensitively, as Sigma matching does. The columns are
+the fields the rules use plus the fields a match report shows; a field no record carries is a
+column of NULLs, never an SQL error. Columns for fields no rule reads are not created: mixed
+CloudTrail holds thousands of distinct request parameter paths, more than SQLite's default limit of
+2000 columns, and every extra column costs insert time.
+
+The database is a file in a temporary folder, so memory use does not grow with the input; the file
+is removed when the store closes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sigma_llmjack.replay.fields import FieldExtractor
+
+TABLE = "logs"
+# Columns that replay adds to every row. No log field starts with "_replay_".
+ID_COLUMN = "_replay_id"
+TIME_COLUMN = "_replay_time"
+SOURCE_COLUMN = "_replay_source"
+LINE_COLUMN = "_replay_line"
+INTERNAL_COLUMNS = (TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN)
+
+BATCH_SIZE = 5000
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a column name the way the sqlite backend does, with backticks."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+@lru_cache(maxsize=256)
+def _compiled_pattern(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def regexp(pattern: str | None, value: Any) -> bool | None:
+    """Implement SQL ``value REGEXP pattern`` with Python's ``re.search``; NULL stays NULL.
+
+    Sigma regular expressions are case-sensitive unless they carry ``(?i)``, so the column
+    collation does not apply here. An invalid pattern matches nothing.
+    """
+    if pattern is None or value is None:
+        return None
+    compiled = _compiled_pattern(pattern)
+    if compiled is None:
+        return False
+    return compiled.search(str(value)) is not None
+
+
+class EventStore:
+    """A temporary SQLite database with one ``logs`` table of flattened records."""
+
+    def __init__(self, fields: Iterable[str], directory: str | Path | None = None) -> None:
+        self.columns = _unique_columns(fields)
+        self.extractor = FieldExtractor(self.columns)
+        self._folder = tempfile.mkdtemp(prefix="llmjack-replay-", dir=directory)
+        self.path = Path(self._folder) / "events.sqlite3"
+        self.connection = sqlite3.connect(self.path, isolation_level=None)
+        self.connection.create_function("REGEXP", 2, regexp, deterministic=True)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536"):
+            self.connection.execute(f"PRAGMA {pragma}")
+        self._create_table()
+        self.count = 0
+
+    def _create_table(self) -> None:
+        declared = [f"{ID_COLUMN} INTEGER PRIMARY KEY", f"{LINE_COLUMN} INTEGER"]
+        declared += [f"{quote_identifier(c)} TEXT COLLATE NOCASE" for c in (TIME_COLUMN,)]
+        declared += [f"{SOURCE_COLUMN} TEXT"]
+        declared += [f"{quote_identifier(c)} TEXT COLLATE NOCASE" for c in self.columns]
+        self.connection.execute(f"CREATE TABLE {TABLE} ({', '.join(declared)})")
+        names = [TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN] + self.columns
+        placeholders = ", ".join("?" for _ in names)
+        self._insert = (
+            f"INSERT INTO {TABLE} ({', '.join(map(quote_identifier, names))}) "
+            f"VALUES ({placeholders})"
+        )
+
+    def insert(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert rows of (time, source, line, *column values) in batches of BATCH_SIZE."""
+        for batch in _batches(rows, BATCH_SIZE):
+            self.connection.execute("BEGIN")
+            self.connection.executemany(self._insert, batch)
+            self.connection.execute("COMMIT")
+            self.count += len(batch)
+
+    def close(self) -> None:
+        """Close the connection and delete the database file."""
+        self.connection.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _unique_columns(fields: Iterable[str]) -> list[str]:
+    # SQLite column names are case-insensitive, so "eventName" and "eventname" are one column.
+    seen: set[str] = {name.lower() for name in (ID_COLUMN, *INTERNAL_COLUMNS)}
+    columns = []
+    for field in fields:
+        if field and field.lower() not in seen and field.lower() != "rowid":
+            seen.add(field.lower())
+            columns.append(field)
+    return columns
+
+
+def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
