@@ -1,0 +1,119 @@
+"""HTTP transport for provider requests: requests sessions, deadlines, proxies, CA bundle.
+
+Proxies come from ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY`` through requests'
+``trust_env``. A configured CA bundle is passed on every request, because requests lets
+``REQUESTS_CA_BUNDLE`` override a bundle set only on the session.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from llmjack_enrichment.providers.base import ProviderRequest
+
+USER_AGENT = "sigma-llmjack-enrichment"
+# Larger bodies are not reputation answers; reading stops there.
+MAX_BODY_BYTES = 1 << 20
+
+
+class TransportError(Exception):
+    """A request failed before an HTTP status arrived (connection, TLS, proxy)."""
+
+
+class TransportTimeout(TransportError):
+    """A request did not complete within its timeout."""
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport:
+    """Send GET requests with one requests session per worker thread."""
+
+    def __init__(self, ca_bundle: Path | None, trust_env: bool = True, pool_size: int = 8) -> None:
+        self._verify: bool | str = str(ca_bundle) if ca_bundle else True
+        self._trust_env = trust_env
+        self._pool_size = pool_size
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = self._trust_env
+            session.headers["User-Agent"] = USER_AGENT
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            with self._lock:
+                if self._closed:
+                    raise TransportError("transport is closed")
+                self._sessions.append(session)
+            self._local.session = session
+        return session
+
+    def get(self, request: ProviderRequest, timeout: float) -> HttpResult:
+        """Send ``request``; the timeout applies to connecting and to each read."""
+        try:
+            response = self._session().get(
+                request.url,
+                params=dict(request.params),
+                headers=dict(request.headers),
+                timeout=(timeout, timeout),
+                verify=self._verify,
+                stream=True,
+                allow_redirects=False,
+            )
+            with response:
+                body = response.raw.read(MAX_BODY_BYTES, decode_content=True) or b""
+                return HttpResult(response.status_code, dict(response.headers), body)
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
+            raise TransportTimeout(f"no response within {timeout:.1f} s") from None
+        except requests.exceptions.SSLError:
+            raise TransportError("TLS certificate verification failed") from None
+        except requests.exceptions.ProxyError:
+            raise TransportError("proxy connection failed") from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # The text of these errors names the URL, never the headers that hold keys.
+            raise TransportError(f"request failed: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Return the epoch time a ``Retry-After`` header points at, or None if unparsable.
+
+    The header holds either a number of seconds or an HTTP date (RFC 9110, 10.2.3).
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return now + int(text)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return max(now, moment.timestamp())

@@ -1,0 +1,377 @@
+"""Online IP reputation: settings, the merged answer, and the lookup service.
+
+``ReputationService.lookup`` asks every configured provider about each public address,
+in parallel and under one time budget per run. Answers come from the persistent cache
+when they are fresh. Rate limits (429) and rejected keys (401, 403) trip a circuit
+breaker that is stored in the cache file, so concurrent and later lookup processes
+honour it; these failures are never cached as answers for an address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from llmjack_enrichment.cache import CacheUnavailableError, ProviderState, ReputationCache
+from llmjack_enrichment.providers import provider_classes
+from llmjack_enrichment.providers.base import Provider, ProviderAnswer
+from llmjack_enrichment.providers.merge import merge_answers
+from llmjack_enrichment.providers.settings import OnlineSettings, OnlineSettingsError
+from llmjack_enrichment.providers.transport import (
+    Transport,
+    TransportError,
+    TransportTimeout,
+    parse_retry_after,
+)
+from llmjack_enrichment.secrets import (
+    GUARDED_LOGGERS,
+    KeyFileError,
+    RedactingFilter,
+    install_filter,
+    key_env_var,
+    load_key,
+    remove_filter,
+)
+
+__all__ = [
+    "OnlineSettings",
+    "OnlineSettingsError",
+    "Reputation",
+    "ReputationService",
+]
+
+logger = logging.getLogger(__name__)
+
+# A request is not started with less time than this left in the run's budget.
+MIN_REQUEST_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Reputation:
+    """The merged online reputation of one address.
+
+    ``status`` is one of "ok", "no_data", "not_applicable", "rate_limited",
+    "unauthorized", "timeout", "error" or "disabled". ``verdict`` is "malicious",
+    "suspicious", "benign" or None, and ``score`` is 0-100 or None. ``sources`` names
+    the providers behind the verdict (or behind the status when there is no verdict).
+    """
+
+    address: str
+    status: str
+    verdict: str | None
+    score: int | None
+    sources: tuple[str, ...]
+
+
+def is_public_address(address: str) -> bool:
+    """Return True for a valid, globally routable IPv4 or IPv6 address.
+
+    An IPv4-mapped IPv6 address is judged by its IPv4 address.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return parsed.is_global and not parsed.is_multicast
+
+
+class ReputationService:
+    """Look up addresses with the configured providers, the cache and the breaker.
+
+    Construction never raises for a missing or unusable key: that provider is left out,
+    one error is logged and the message is kept in ``problems`` for a CLI to show.
+    """
+
+    def __init__(self, settings: OnlineSettings) -> None:
+        self.settings = settings
+        self.problems: list[str] = []
+        self._filter = RedactingFilter()
+        install_filter(self._filter, GUARDED_LOGGERS)
+        self._providers = self._build_providers()
+        self._transport = Transport(
+            settings.ca_bundle, settings.trust_env, settings.max_concurrency
+        )
+        self._cache = self._open_cache() if self._providers else None
+        self._run_lock = threading.Lock()
+        self._tripped: dict[str, ProviderState] = {}
+        self._logged: set[tuple[str, str]] = set()
+
+    def _build_providers(self) -> list[Provider]:
+        classes = provider_classes()
+        providers = []
+        for name in self.settings.providers:
+            cls = classes[name]
+            try:
+                key = load_key(name, self.settings.key_files.get(name))
+            except KeyFileError as exc:
+                self._problem(f"{cls.display_name} disabled: {exc}")
+                continue
+            if key is None and cls.key_required:
+                self._problem(
+                    f"{cls.display_name} disabled: no API key; set {key_env_var(name)} "
+                    f"or {name}_key_file in the [online] settings"
+                )
+                continue
+            if key is not None:
+                self._filter.add(key)
+            providers.append(
+                cls(
+                    self.settings.urls.get(name),
+                    key,
+                    self.settings.thresholds,
+                    self.settings.provider_options.get(name),
+                )
+            )
+        return providers
+
+    def _open_cache(self) -> ReputationCache | None:
+        busy_timeout = max(0.1, min(2.0, self.settings.time_budget / 5))
+        try:
+            return ReputationCache(
+                self.settings.cache_path,
+                self.settings.ttls,
+                self.settings.memory_cache_size,
+                busy_timeout=busy_timeout,
+            )
+        except CacheUnavailableError as exc:
+            self._problem(f"reputation cache disabled: {exc}")
+            return None
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(message)
+        logger.error("%s", message)
+
+    def lookup(self, addresses: Sequence[str]) -> dict[str, Reputation]:
+        """Return one Reputation per distinct address, within the run's time budget."""
+        started = time.monotonic()
+        deadline = started + self.settings.time_budget
+        unique = list(dict.fromkeys(addresses))
+        results: dict[str, Reputation] = {}
+        candidates = []
+        for address in unique:
+            if is_public_address(address):
+                candidates.append(address)
+            else:
+                results[address] = Reputation(address, "not_applicable", None, None, ())
+        if len(candidates) < len(unique):
+            logger.debug("%d addresses are not public; not sent", len(unique) - len(candidates))
+        if not self._providers:
+            for address in candidates:
+                results[address] = Reputation(address, "disabled", None, None, ())
+            return {address: results[address] for address in unique}
+
+        self._tripped = {}
+        answers: dict[str, list[ProviderAnswer]] = {address: [] for address in candidates}
+        jobs, cached = self._plan(candidates, answers)
+        fresh = self._run_jobs(jobs, deadline)
+        for answer in fresh:
+            answers[answer.address].append(answer)
+        self._store(fresh)
+
+        for address in candidates:
+            status, verdict, score, sources = merge_answers(answers[address])
+            results[address] = Reputation(address, status, verdict, score, sources)
+        self._log_summary(len(candidates), cached, fresh, time.monotonic() - started)
+        return {address: results[address] for address in unique}
+
+    def _plan(
+        self, candidates: Sequence[str], answers: dict[str, list[ProviderAnswer]]
+    ) -> tuple[list[tuple[Provider, str]], int]:
+        """Fill ``answers`` from the cache and the breaker; return the requests to send."""
+        jobs: list[tuple[Provider, str]] = []
+        cached_count = 0
+        for provider in self._providers:
+            state = self._stored_state(provider)
+            cached = self._cached(provider, candidates)
+            cached_count += len(cached)
+            for address in candidates:
+                if address in cached:
+                    answers[address].append(cached[address])
+                elif state is not None:
+                    answers[address].append(ProviderAnswer(provider.name, address, state.status))
+                else:
+                    jobs.append((provider, address))
+        return jobs, cached_count
+
+    def _stored_state(self, provider: Provider) -> ProviderState | None:
+        if self._cache is None:
+            return None
+        try:
+            state = self._cache.provider_state(provider.name)
+        except CacheUnavailableError as exc:
+            self._log_once(("cache", "read"), logging.WARNING, "cache read failed: %s", exc)
+            return None
+        if state is not None:
+            self._log_once(
+                (provider.name, state.status),
+                logging.WARNING,
+                "%s skipped: %s until %s (stored by an earlier lookup)",
+                provider.display_name,
+                state.status.replace("_", " "),
+                _format_time(state.until),
+            )
+        return state
+
+    def _cached(self, provider: Provider, candidates: Sequence[str]) -> dict[str, ProviderAnswer]:
+        if self._cache is None:
+            return {}
+        try:
+            return self._cache.get_many(provider.name, candidates)
+        except CacheUnavailableError as exc:
+            self._log_once(("cache", "read"), logging.WARNING, "cache read failed: %s", exc)
+            return {}
+
+    def _run_jobs(
+        self, jobs: Sequence[tuple[Provider, str]], deadline: float
+    ) -> list[ProviderAnswer]:
+        """Send the requests in parallel; unfinished ones at the deadline time out."""
+        if not jobs:
+            return []
+        workers = max(1, min(self.settings.max_concurrency, len(jobs)))
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llmjack-online")
+        futures: dict[Future, tuple[Provider, str]] = {}
+        try:
+            for provider, address in jobs:
+                futures[executor.submit(self._query, provider, address, deadline)] = (
+                    provider,
+                    address,
+                )
+            remaining = max(0.0, deadline - time.monotonic())
+            wait(list(futures), timeout=remaining)
+        finally:
+            # In-flight requests end on their own timeout, which never exceeds the
+            # budget left when they started; lookup() does not wait for them.
+            executor.shutdown(wait=False, cancel_futures=True)
+
+        answers = []
+        for future, (provider, address) in futures.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                answers.append(future.result())
+            else:
+                answers.append(
+                    provider.answer(address, "timeout", detail="run time budget exhausted")
+                )
+        return answers
+
+    def _query(self, provider: Provider, address: str, deadline: float) -> ProviderAnswer:
+        """Ask one provider about one address; never raises."""
+        with self._run_lock:
+            state = self._tripped.get(provider.name)
+        if state is not None:
+            return provider.answer(address, state.status, detail="breaker open")
+        remaining = deadline - time.monotonic()
+        if remaining < MIN_REQUEST_SECONDS:
+            return provider.answer(address, "timeout", detail="run time budget exhausted")
+
+        request = provider.build_request(address)
+        timeout = min(self.settings.request_timeout, remaining)
+        try:
+            result = self._transport.get(request, timeout)
+        except TransportTimeout as exc:
+            return provider.answer(address, "timeout", detail=str(exc))
+        except TransportError as exc:
+            return provider.answer(address, "error", detail=str(exc))
+
+        if result.status_code == 429:
+            retry_at = parse_retry_after(result.headers.get("Retry-After"), time.time())
+            if retry_at is None:
+                retry_at = time.time() + self.settings.rate_limit_cooldown
+            self._trip(provider, ProviderState(provider.name, "rate_limited", retry_at), 429)
+            return provider.answer(address, "rate_limited", detail="HTTP 429")
+        if result.status_code in (401, 403):
+            until = time.time() + self.settings.unauthorized_cooldown
+            state = ProviderState(provider.name, "unauthorized", until)
+            self._trip(provider, state, result.status_code)
+            return provider.answer(address, "unauthorized", detail=f"HTTP {result.status_code}")
+        try:
+            return provider.parse_response(address, result.status_code, result.body)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            detail = f"unreadable answer: {type(exc).__name__}"
+            return provider.answer(address, "error", detail=detail)
+
+    def _trip(self, provider: Provider, state: ProviderState, status_code: int) -> None:
+        """Open the breaker for ``provider``: log once, and store it for other processes."""
+        with self._run_lock:
+            if provider.name in self._tripped:
+                return
+            self._tripped[provider.name] = state
+        if state.status == "rate_limited":
+            logger.warning(
+                "%s rate limit reached (HTTP 429); no requests to it until %s",
+                provider.display_name,
+                _format_time(state.until),
+            )
+        else:
+            logger.error(
+                "%s rejected the API key (HTTP %d); provider disabled for this run and "
+                "until %s. Check %s or %s_key_file.",
+                provider.display_name,
+                status_code,
+                _format_time(state.until),
+                key_env_var(provider.name),
+                provider.name,
+            )
+        if self._cache is not None:
+            try:
+                self._cache.set_provider_state(state)
+            except CacheUnavailableError as exc:
+                self._log_once(("cache", "write"), logging.WARNING, "cache write failed: %s", exc)
+
+    def _store(self, answers: Sequence[ProviderAnswer]) -> None:
+        if self._cache is None:
+            return
+        try:
+            self._cache.put_many(answers)
+        except CacheUnavailableError as exc:
+            self._log_once(("cache", "write"), logging.WARNING, "cache write failed: %s", exc)
+
+    def _log_once(self, key: tuple[str, str], level: int, message: str, *args: object) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            logger.log(level, message, *args)
+
+    def _log_summary(
+        self, count: int, cached: int, fresh: Sequence[ProviderAnswer], seconds: float
+    ) -> None:
+        """Log one line per run, with failures counted by provider and status."""
+        counts = Counter((answer.provider, answer.status) for answer in fresh)
+        for answer in fresh:
+            if answer.status in ("error", "timeout"):
+                self._log_once(
+                    (answer.provider, answer.status),
+                    logging.WARNING,
+                    "%s %s for %s: %s (repeats are counted in the run summary)",
+                    answer.provider,
+                    answer.status,
+                    answer.address,
+                    answer.detail,
+                )
+        parts = [f"{provider} {status}={n}" for (provider, status), n in sorted(counts.items())]
+        logger.info(
+            "online lookup: %d addresses, %d cached answers, %d requests in %.2f s%s",
+            count,
+            cached,
+            len(fresh),
+            seconds,
+            ("; " + ", ".join(parts)) if parts else "",
+        )
+
+    def close(self) -> None:
+        """Close the cache and the HTTP sessions, and detach the log filter."""
+        self._transport.close()
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+        remove_filter(self._filter)
+
+
+def _format_time(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
