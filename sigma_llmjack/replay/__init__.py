@@ -29,6 +29,7 @@ __all__ = [
     "ReplayResult",
     "RuleError",
     "Skipped",
+    "SourcedRecord",
     "replay_events",
     "replay_records",
 ]
@@ -53,11 +54,17 @@ def replay_records(
     rule_paths: Iterable[str | Path] = (),
     config: SiteConfig | None = None,
     pack: CompiledPack | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> ReplayResult:
-    """Evaluate rules on records that carry their file and line; see ``replay_events``."""
+    """Evaluate rules on records that carry their file and line; see ``replay_events``.
+
+    ``pack`` replaces ``rule_paths`` and ``config`` with rules already compiled. ``skipped``
+    becomes ``result.skipped``, so a reader that notes malformed records while ``records`` is
+    consumed can pass its own list.
+    """
     if pack is None:
         pack = compile_paths(rule_paths, config if config is not None else load_config())
-    result = ReplayResult()
+    result = ReplayResult(skipped=skipped if skipped is not None else [])
     with EventStore(store_fields(pack)) as store:
         load_store(store, records, result)
         evaluate(store, pack, result)
