@@ -14,15 +14,8 @@ from typing import Any
 from sigma_llmjack.config import SiteConfig, load_config
 from sigma_llmjack.replay.compiler import CompiledPack, RuleError, compile_paths
 from sigma_llmjack.replay.database import EventStore
-from sigma_llmjack.replay.engine import (
-    Match,
-    ReplayResult,
-    Skipped,
-    SourcedRecord,
-    evaluate,
-    load_store,
-    store_fields,
-)
+from sigma_llmjack.replay.engine import evaluate, load_store, store_fields
+from sigma_llmjack.replay.results import Match, ReplayResult, Skipped, SourcedRecord
 
 __all__ = [
     "Match",

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sigma_llmjack.replay.engine import Skipped, SourcedRecord
+from sigma_llmjack.replay.results import Skipped, SourcedRecord
 from sigma_llmjack.replay.scanner import JsonScanner, MalformedValue, ScanError
 
 GZIP_MAGIC = b"\x1f\x8b"

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from sigma_llmjack.replay.engine import Match, ReplayResult
+from sigma_llmjack.replay.results import Match, ReplayResult
 
 
 def match_lines(match: Match) -> list[str]:
@@ -15,7 +15,7 @@ def match_lines(match: Match) -> list[str]:
     lines = [f"[{match.level or '-'}] {match.title} ({match.rule_id}, {kind})"]
     if match.correlation:
         lines.append(
-            f"    time: {match.time or '-'}  window: {match.window_start} to {match.window_end}"
+            f"    time: {match.time or '-'}  records: {match.window_start} to {match.window_end}"
             f"  events: {match.event_count}"
         )
         groups = ", ".join(f"{name}={value}" for name, value in match.group.items())

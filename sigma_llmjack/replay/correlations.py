@@ -1,0 +1,130 @@
+"""Run correlation plans of the sqlite backend and merge their alerts into matches.
+
+The backend evaluates sliding windows: it anchors a window at every matching event and emits an
+alert for each anchor whose window meets the condition, so a burst of 100 calls against
+``gte: 3`` yields 98 alerts. Replay merges the alerts of one group whose windows overlap into one
+match (an episode), with the time the condition was first met and every event that took part.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sigma.backends.sqlite.runtime import execute_plan
+
+from sigma_llmjack.replay.compiler import CompiledRule
+from sigma_llmjack.replay.database import ID_COLUMN, LINE_COLUMN, SOURCE_COLUMN, TIME_COLUMN
+from sigma_llmjack.replay.results import REPORT_FIELDS, Match, ReplayResult
+
+# A correlation match lists at most this many distinct values of one report field.
+MAX_LISTED_VALUES = 5
+
+
+@dataclass
+class Episode:
+    """Overlapping alerts of one group, merged."""
+
+    group_keys: dict[str, Any]
+    start: float
+    end: float
+    first_time: float
+    metric: float
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def absorb(self, alert: dict[str, Any]) -> None:
+        self.end = max(self.end, alert["window_end"])
+        self.metric = max(self.metric, alert["metric_value"])
+        for item in alert.get("evidence", []):
+            self.events[item["event_id"]] = item["event"]
+
+
+def run_correlation(
+    connection: sqlite3.Connection, rule: CompiledRule, result: ReplayResult
+) -> list[Match]:
+    """Execute one correlation plan and return one match per episode."""
+    assert rule.plan is not None
+    alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
+    counted = {reason: count for reason, count in diagnostics.items() if count}
+    if counted:
+        result.diagnostics[rule.rule_id] = counted
+    return [_episode_match(rule, episode) for episode in merge_alerts(alerts)]
+
+
+def merge_alerts(alerts: list[dict[str, Any]]) -> list[Episode]:
+    """Merge the alerts of each group whose windows overlap, in order of window start."""
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for alert in alerts:
+        key = repr(sorted(alert["group_keys"].items()))
+        by_group.setdefault(key, []).append(alert)
+
+    episodes: list[Episode] = []
+    for group_alerts in by_group.values():
+        group_alerts.sort(key=lambda alert: (alert["window_start"], alert["window_end"]))
+        current: Episode | None = None
+        for alert in group_alerts:
+            if current is None or alert["window_start"] > current.end:
+                current = Episode(
+                    group_keys=alert["group_keys"],
+                    start=alert["window_start"],
+                    end=alert["window_end"],
+                    first_time=alert["occurrence_time"],
+                    metric=alert["metric_value"],
+                )
+                episodes.append(current)
+            else:
+                current.first_time = min(current.first_time, alert["occurrence_time"])
+            current.absorb(alert)
+    return episodes
+
+
+def _episode_match(rule: CompiledRule, episode: Episode) -> Match:
+    events = sorted(
+        episode.events.values(),
+        key=lambda event: (event.get(TIME_COLUMN) or "", event.get(ID_COLUMN) or 0),
+    )
+    report = {name: _summary(events, column) for name, column in REPORT_FIELDS.items()}
+    group = {}
+    for column in rule.group_by:
+        # The backend lower-cases text group keys; the events hold the original spelling.
+        original = next((e[column] for e in events if e.get(column) is not None), None)
+        group[column] = original if original is not None else episode.group_keys.get(column)
+    first = events[0] if events else {}
+    return Match(
+        rule_id=rule.rule_id,
+        title=rule.title,
+        level=rule.level,
+        correlation=True,
+        time=iso_from_seconds(episode.first_time),
+        event_count=len(episode.events),
+        metric=episode.metric,
+        group=group,
+        window_start=first.get(TIME_COLUMN),
+        window_end=events[-1].get(TIME_COLUMN) if events else None,
+        source=first.get(SOURCE_COLUMN),
+        line=first.get(LINE_COLUMN),
+        **report,
+    )
+
+
+def _summary(events: list[dict[str, Any]], column: str) -> str | None:
+    distinct: list[str] = []
+    for event in events:
+        value = event.get(column)
+        if value is not None and value not in distinct:
+            distinct.append(value)
+    if not distinct:
+        return None
+    listed = ", ".join(distinct[:MAX_LISTED_VALUES])
+    extra = len(distinct) - MAX_LISTED_VALUES
+    return f"{listed} (+{extra} more)" if extra > 0 else listed
+
+
+def iso_from_seconds(seconds: float | None) -> str | None:
+    """Format Unix seconds as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``, the form of replay's times."""
+    if seconds is None:
+        return None
+    moment = datetime.fromtimestamp(float(seconds), tz=timezone.utc)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
