@@ -17,7 +17,9 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-CHUNK_CHARS = 1 << 20
+# Text is read in chunks of this many characters. When a gzip stream turns out truncated, the
+# chunk being read is lost, so records up to one chunk before the cut are kept.
+CHUNK_CHARS = 1 << 16
 # A value larger than this is reported as malformed instead of growing the window further.
 MAX_VALUE_CHARS = 64 << 20
 # An error this close to the end of the window may be a value cut off by the window.
@@ -126,8 +128,11 @@ class JsonScanner:
                     self.pos = prefix.end() - 1
                     self._enter_array(close_object=True)
                     continue
-            elif _LINE_PREFIX.match(self.buffer, self.pos):
-                self.pos = _LINE_PREFIX.match(self.buffer, self.pos).end()
+            else:
+                self._ensure(256)
+                prefix = _LINE_PREFIX.match(self.buffer, self.pos)
+                if prefix is not None:
+                    self.pos = prefix.end()
             yield self._decode()
 
     def _enter_array(self, close_object: bool) -> None:
