@@ -1,0 +1,194 @@
+"""Convert a rule collection for one target, rule by rule, keeping failures per rule.
+
+pySigma's ``Backend.convert`` stops at the first rule that fails unless errors are collected, and
+then returns only the finished output. Converting each rule here with the same backend object
+keeps every rule's own finalized queries (for per-rule files) and a reason for every rule that
+failed, while the combined output is still made by the backend's own finalization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.processing.resolver import ProcessingPipelineResolver
+from sigma.rule import SigmaRule
+
+from sigma_llmjack.config import SiteConfig
+from sigma_llmjack.convert.savedsearches import ScheduleSettings, rule_settings
+from sigma_llmjack.convert.targets import ConversionError, OutputFormat, Target
+
+AnyRule = SigmaRule | SigmaCorrelationRule
+
+
+@dataclass
+class ConvertedRule:
+    """The finalized queries of one rule (strings, or dictionaries for Kibana rules)."""
+
+    rule_id: str
+    title: str
+    file_stem: str
+    queries: list[Any]
+
+
+@dataclass
+class FailedRule:
+    """A rule the target could not express, with the reason."""
+
+    rule_id: str
+    title: str
+    source: str
+    reason: str
+
+
+@dataclass
+class ConversionResult:
+    """Everything one conversion produced: per-rule queries, failures and the combined output."""
+
+    target: Target
+    output_format: OutputFormat
+    converted: list[ConvertedRule] = field(default_factory=list)
+    failed: list[FailedRule] = field(default_factory=list)
+    combined: Any = None
+
+
+def build_pipeline(target: Target, config: SiteConfig) -> ProcessingPipeline:
+    """Combine the site placeholders with the target's pipeline, ordered by priority.
+
+    Adding pipelines with ``+`` keeps the order they are written in and drops their names and
+    allowed backends; the resolver sorts by priority as sigma-cli does, so placeholders (10) are
+    filled before the field mapping (20) sees the values.
+    """
+    options = config.splunk if target.name == "splunk" else config.elastic
+    pipelines = [config.placeholder_pipeline(), target.pipeline(dict(options))]
+    resolver = ProcessingPipelineResolver.from_pipeline_list(pipelines)
+    return resolver.resolve([pipeline.name for pipeline in pipelines])
+
+
+def build_backend(
+    target: Target, output_format: OutputFormat, config: SiteConfig, pipeline: ProcessingPipeline
+) -> Any:
+    """Instantiate the target's backend with the options its output format needs."""
+    backend_class = target.load_backend_class()
+    options: dict[str, Any] = {}
+    if target.name == "splunk" and output_format.name == "savedsearches":
+        try:
+            schedule = ScheduleSettings.from_mapping(config.splunk)
+        except ValueError as error:
+            raise ConversionError(f"invalid site option: {error}") from error
+        options["query_settings"] = rule_settings(schedule)
+    if target.name in ("lucene", "eql"):
+        # A list even for one pattern: a single string ends up as a string in Kibana's "index".
+        options["index_names"] = list(pipeline.vars.get("llmjack_elastic_index", []))
+    if target.name in ("lucene", "esql"):
+        options["schedule_interval"] = int(config.elastic.get("schedule_interval", 5))
+        options["schedule_interval_unit"] = str(config.elastic.get("schedule_interval_unit", "m"))
+    return backend_class(pipeline, **options)
+
+
+def convert_collection(
+    collection: SigmaCollection,
+    target: Target,
+    output_format: OutputFormat,
+    config: SiteConfig,
+) -> ConversionResult:
+    """Convert every rule of ``collection`` for ``target``; the collection is used up.
+
+    The backend applies the pipeline to the rule objects in place, so the caller passes a freshly
+    loaded collection for each conversion.
+    """
+    from sigma_llmjack.offline import use_bundled_reference_data
+
+    use_bundled_reference_data()
+    pipeline = build_pipeline(target, config)
+    backend = build_backend(target, output_format, config, pipeline)
+    backend.init_processing_pipeline(output_format.backend_format)
+    collection.resolve_rule_references()
+
+    result = ConversionResult(target=target, output_format=output_format)
+    stems = _file_stems(collection.rules)
+    all_queries: list[Any] = []
+    failed_ids: set[str] = set()
+    for rule in collection.rules:
+        reason = _failed_reference(rule, failed_ids)
+        queries: list[Any] = []
+        if reason is None:
+            reason, queries = _convert_rule(backend, target, output_format, rule)
+        if reason is not None:
+            failed_ids.add(_rule_id(rule))
+            result.failed.append(_failure(rule, reason))
+            continue
+        if queries:
+            result.converted.append(
+                ConvertedRule(_rule_id(rule), rule.title, stems[id(rule)], queries)
+            )
+            all_queries.extend(queries)
+    result.combined = backend.finalize(all_queries, output_format.backend_format)
+    return result
+
+
+def _convert_rule(
+    backend: Any, target: Target, output_format: OutputFormat, rule: AnyRule
+) -> tuple[str | None, list[Any]]:
+    """Return (reason of failure, queries) for one rule."""
+    if isinstance(rule, SigmaCorrelationRule) and target.correlation_refusal is not None:
+        return target.correlation_refusal, []
+    try:
+        if isinstance(rule, SigmaRule):
+            return None, backend.convert_rule(rule, output_format.backend_format)
+        return None, backend.convert_correlation_rule(rule, output_format.backend_format)
+    except SigmaError as error:
+        return str(error), []
+    except (NotImplementedError, ValueError, KeyError, TypeError) as error:
+        # pySigma backends raise these for constructs they do not implement.
+        return f"the {target.name} backend cannot convert this rule: {error}", []
+
+
+def _failed_reference(rule: AnyRule, failed_ids: set[str]) -> str | None:
+    """Return why a correlation cannot be converted when a rule it references failed."""
+    if not isinstance(rule, SigmaCorrelationRule):
+        return None
+    for reference in rule.rules:
+        referenced = getattr(reference, "rule", None)
+        if referenced is not None and _rule_id(referenced) in failed_ids:
+            return (
+                f"it references the rule {_rule_id(referenced)} ({referenced.title}), which failed"
+            )
+    return None
+
+
+def _failure(rule: AnyRule, reason: str) -> FailedRule:
+    source = str(rule.source.path) if rule.source is not None and rule.source.path else "-"
+    return FailedRule(_rule_id(rule), rule.title, source, reason)
+
+
+def _rule_id(rule: AnyRule) -> str:
+    return str(rule.id) if rule.id is not None else (rule.name or rule.title)
+
+
+def _file_stems(rules: Iterable[AnyRule]) -> dict[int, str]:
+    """Name each rule's output file after its rule file, made unique within the run.
+
+    A file can hold several rules (a correlation and the rules it references), so later rules of
+    the same file get their Sigma ``name`` or the start of their id appended.
+    """
+    stems: dict[int, str] = {}
+    used: set[str] = set()
+    for rule in rules:
+        base = Path(str(rule.source.path)).stem if rule.source and rule.source.path else "rule"
+        stem = base
+        if stem in used:
+            stem = f"{base}-{rule.name or _rule_id(rule)[:8]}"
+        counter = 2
+        while stem in used:
+            stem = f"{base}-{counter}"
+            counter += 1
+        used.add(stem)
+        stems[id(rule)] = stem
+    return stems

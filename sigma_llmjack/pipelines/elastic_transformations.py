@@ -1,0 +1,123 @@
+"""Transformations of the Elastic pipeline: case-insensitive values and Kibana rule fix-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.correlations import SigmaCorrelationRule
+from sigma.processing.conditions.base import ValueProcessingCondition
+from sigma.processing.postprocessing import QueryPostprocessingTransformation
+from sigma.processing.transformations.base import StringValueTransformation
+from sigma.rule import SigmaRule
+from sigma.types import (
+    SigmaCasedString,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaType,
+    SpecialChars,
+)
+
+# Characters with a meaning in Lucene regular expressions (also used by ES|QL RLIKE), including
+# the optional operators # @ & < > ~ that Elasticsearch enables by default.
+LUCENE_REGEX_RESERVED = frozenset('.?+*|{}[]()"\\#@&<>~')
+
+# Backend names (Backend.name) whose equality tests compare keyword fields case-sensitively.
+CASE_SENSITIVE_BACKENDS = frozenset({"Elasticsearch Lucene", "ES|QL backend"})
+
+BOOLEAN_WORDS = frozenset({"true", "false"})
+KIBANA_SEVERITIES = ("low", "medium", "high", "critical")
+KIBANA_RISK_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
+# Index patterns LuceneBackend uses when no index_names option is given.
+LUCENE_DEFAULT_INDEX_PREFIX = "apm-*-transaction*"
+
+
+@dataclass
+class TypedValueCondition(ValueProcessingCondition):
+    """Match detection items whose values are of one Sigma type (for example cidr expressions)."""
+
+    value_type: type[SigmaType] = SigmaString
+    cond: str = "any"
+
+    def match_value(self, value: SigmaType) -> bool:
+        return isinstance(value, self.value_type)
+
+
+def case_insensitive_regex(value: SigmaString) -> str:
+    """Translate a Sigma string into a Lucene regular expression that ignores letter case.
+
+    Lucene regular expressions have no case-insensitive flag, so each letter becomes a class of
+    both cases (``a`` -> ``[aA]``). Reserved characters are escaped with a backslash, and the Sigma
+    wildcards become ``.*`` and ``.``. Lucene anchors the expression to the whole value.
+    """
+    pieces: list[str] = []
+    for part in value.s:
+        if part == SpecialChars.WILDCARD_MULTI:
+            pieces.append(".*")
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            pieces.append(".")
+        else:
+            pieces.extend(_regex_character(character) for character in str(part))
+    return "".join(pieces)
+
+
+def _regex_character(character: str) -> str:
+    lower, upper = character.lower(), character.upper()
+    if lower != upper and len(lower) == 1 and len(upper) == 1:
+        return f"[{lower}{upper}]"
+    if character in LUCENE_REGEX_RESERVED:
+        return "\\" + character
+    return character
+
+
+@dataclass
+class CaseInsensitiveRegexTransformation(StringValueTransformation):
+    """Replace string values with case-insensitive regular expressions where the backend needs it.
+
+    Lucene and ES|QL compare keyword fields case-sensitively, so every value with a letter is
+    replaced. EQL's ``:`` operator already ignores case but cannot match a literal ``*`` or ``?``
+    (its wildcards have no escape), so on every backend a value with a literal ``*`` or ``?``
+    is replaced too; EQL then uses ``regex~``. A value with the ``cased`` modifier stays as is.
+    """
+
+    def apply_string_value(self, field: str, val: SigmaString) -> SigmaRegularExpression | None:
+        if isinstance(val, SigmaCasedString):
+            return None
+        text = "".join(part for part in val.s if isinstance(part, str))
+        if text.lower() in BOOLEAN_WORDS and len(val.s) == 1:
+            # "true"/"false" also match boolean fields, where a regular expression is an error.
+            return None
+        has_literal_wildcard = "*" in text or "?" in text
+        backend = self._pipeline.vars.get("backend") if self._pipeline is not None else None
+        has_letter = text.lower() != text.upper()
+        if has_literal_wildcard or (has_letter and backend in CASE_SENSITIVE_BACKENDS):
+            return SigmaRegularExpression(case_insensitive_regex(val))
+        return None
+
+
+@dataclass
+class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
+    """Repair Kibana detection rules that the Elastic backends emit as dictionaries.
+
+    ``level: informational`` becomes ``severity: informational``, which Kibana rejects, so it is
+    mapped to ``low``. The Lucene backend takes index patterns only as a backend option: its
+    built-in default list and a single pattern passed as a string (as sigma-cli passes one ``-O``
+    value) are replaced with the pipeline's index list.
+    """
+
+    index: list[str] = field(default_factory=list)
+
+    def apply(self, rule: SigmaRule | SigmaCorrelationRule, query: Any) -> Any:
+        super().apply(rule, query)
+        if not isinstance(query, dict):
+            return query
+        if "severity" in query and query["severity"] not in KIBANA_SEVERITIES:
+            query["severity"] = "low"
+            query["risk_score"] = KIBANA_RISK_SCORES["low"]
+        if "index" in query:
+            index = query["index"]
+            if isinstance(index, str):
+                query["index"] = [index]
+            elif isinstance(index, list) and index[:1] == [LUCENE_DEFAULT_INDEX_PREFIX]:
+                query["index"] = list(self.index)
+        return query

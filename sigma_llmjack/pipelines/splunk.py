@@ -1,0 +1,126 @@
+"""Splunk pipeline for CloudTrail as the Splunk Add-on for AWS indexes it.
+
+The add-on keeps the raw CloudTrail JSON field names (``eventSource``, ``userIdentity.arn``,
+``requestParameters.modelId``) on sourcetype ``aws:cloudtrail``, so the rules' field names pass
+through unchanged. The index is never written into a query: every search starts with a macro
+(``llmjack_cloudtrail_index`` by default) that the site defines, for example as ``index=aws``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import AddConditionTransformation
+from sigma.processing.transformations.base import StringValueTransformation
+from sigma.types import (
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
+
+from sigma_llmjack.pipelines.common import (
+    AddQueryExpressionTransformation,
+    cloudtrail_condition,
+    unsupported_logsource_item,
+)
+
+DEFAULT_INDEX_MACRO = "llmjack_cloudtrail_index"
+DEFAULT_SOURCETYPE = "aws:cloudtrail"
+SPLUNK_PRIORITY = 20
+MACRO_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]+(\([0-9]+\))?$")
+
+
+@dataclass(frozen=True)
+class SplunkOptions:
+    """Site options of the Splunk pipeline (the ``splunk`` section of a site file)."""
+
+    index_macro: str = DEFAULT_INDEX_MACRO
+    sourcetype: str = DEFAULT_SOURCETYPE
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> SplunkOptions:
+        """Read the pipeline's options from a site configuration section, ignoring the rest."""
+        macro = str(options.get("index_macro", DEFAULT_INDEX_MACRO))
+        if not MACRO_NAME_PATTERN.match(macro):
+            raise ValueError(
+                f"splunk.index_macro '{macro}' is not a valid Splunk macro name; "
+                "use letters, digits and underscores"
+            )
+        return cls(index_macro=macro, sourcetype=str(options.get("sourcetype", DEFAULT_SOURCETYPE)))
+
+
+def literal_asterisk_regex(value: SigmaString) -> str:
+    """Translate a Sigma string with a literal ``*`` into an anchored, case-insensitive regex.
+
+    Sigma wildcards become ``.*`` and ``.``; every literal character is escaped, so the literal
+    asterisk stays a literal.
+    """
+    parts = []
+    for part in value.s:
+        if part == SpecialChars.WILDCARD_MULTI:
+            parts.append(".*")
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            parts.append(".")
+        else:
+            parts.append(re.escape(str(part)))
+    return "^" + "".join(parts) + "$"
+
+
+@dataclass
+class LiteralAsteriskToRegexTransformation(StringValueTransformation):
+    """Turn a value that contains a literal ``*`` into an exact regular expression test.
+
+    SPL has no escape for ``*``: ``"a\\*b"`` in a search still matches ``a`` followed by anything
+    and ``b``. Matching the value with a regular expression instead keeps it exact; the Splunk
+    backend emits a ``| regex`` command after the search for it.
+    """
+
+    def apply_string_value(self, field: str, val: SigmaString) -> SigmaRegularExpression | None:
+        has_literal_asterisk = any(isinstance(part, str) and "*" in part for part in val.s)
+        if not has_literal_asterisk:
+            return None
+        regex = SigmaRegularExpression(literal_asterisk_regex(val))
+        regex.add_flag(SigmaRegularExpressionFlag.IGNORECASE)
+        return regex
+
+
+def splunk_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> ProcessingPipeline:
+    """Build the pipeline that turns CloudTrail rules into searches over ``aws:cloudtrail``.
+
+    A rule with another log source fails with a message naming its log source, because the pack's
+    field names only exist in CloudTrail.
+    """
+    settings = SplunkOptions.from_mapping(options or {})
+    return ProcessingPipeline(
+        name="sigma-llmjack Splunk CloudTrail",
+        priority=SPLUNK_PRIORITY,
+        allowed_backends=frozenset({"splunk"}),
+        items=[
+            unsupported_logsource_item("Splunk"),
+            ProcessingItem(
+                identifier="llmjack_splunk_literal_asterisk",
+                transformation=LiteralAsteriskToRegexTransformation(),
+                rule_conditions=[cloudtrail_condition()],
+            ),
+            ProcessingItem(
+                identifier="llmjack_splunk_sourcetype",
+                transformation=AddConditionTransformation(
+                    conditions={"sourcetype": settings.sourcetype},
+                    name="_llmjack_sourcetype",
+                ),
+                rule_conditions=[cloudtrail_condition()],
+            ),
+            ProcessingItem(
+                identifier="llmjack_splunk_index_macro",
+                transformation=AddQueryExpressionTransformation(
+                    expression=f"`{settings.index_macro}`", name="_llmjack_index_macro"
+                ),
+                rule_conditions=[cloudtrail_condition()],
+            ),
+        ],
+    )
