@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS provider_state (
 
 # SQLite before 3.32 allows at most 999 parameters per statement.
 QUERY_CHUNK = 500
-LOCK_RETRIES = 5
+LOCK_RETRIES = 2
 
 
 class CacheUnavailableError(RuntimeError):

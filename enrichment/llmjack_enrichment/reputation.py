@@ -102,6 +102,7 @@ class ReputationService:
         self._cache = self._open_cache() if self._providers else None
         self._run_lock = threading.Lock()
         self._tripped: dict[str, ProviderState] = {}
+        self._sent = 0
         self._logged: set[tuple[str, str]] = set()
 
     def _build_providers(self) -> list[Provider]:
@@ -133,7 +134,9 @@ class ReputationService:
         return providers
 
     def _open_cache(self) -> ReputationCache | None:
-        busy_timeout = max(0.1, min(2.0, self.settings.time_budget / 5))
+        # Each wait for the lock fits, with its retry, in the time kept back for the
+        # final cache write.
+        busy_timeout = max(0.05, write_reserve(self.settings.time_budget) / 2)
         try:
             return ReputationCache(
                 self.settings.cache_path,
@@ -152,7 +155,7 @@ class ReputationService:
     def lookup(self, addresses: Sequence[str]) -> dict[str, Reputation]:
         """Return one Reputation per distinct address, within the run's time budget."""
         started = time.monotonic()
-        deadline = started + self.settings.time_budget
+        deadline = started + self.settings.time_budget - write_reserve(self.settings.time_budget)
         unique = list(dict.fromkeys(addresses))
         results: dict[str, Reputation] = {}
         candidates = []
@@ -169,6 +172,7 @@ class ReputationService:
             return {address: results[address] for address in unique}
 
         self._tripped = {}
+        self._sent = 0
         answers: dict[str, list[ProviderAnswer]] = {address: [] for address in candidates}
         jobs, cached = self._plan(candidates, answers)
         fresh = self._run_jobs(jobs, deadline)
@@ -272,6 +276,8 @@ class ReputationService:
             return provider.answer(address, "timeout", detail="run time budget exhausted")
 
         request = provider.build_request(address)
+        with self._run_lock:
+            self._sent += 1
         timeout = min(self.settings.request_timeout, remaining)
         try:
             result = self._transport.get(request, timeout)
@@ -359,7 +365,7 @@ class ReputationService:
             "online lookup: %d addresses, %d cached answers, %d requests in %.2f s%s",
             count,
             cached,
-            len(fresh),
+            self._sent,
             seconds,
             ("; " + ", ".join(parts)) if parts else "",
         )
@@ -371,6 +377,11 @@ class ReputationService:
             self._cache.close()
             self._cache = None
         remove_filter(self._filter)
+
+
+def write_reserve(time_budget: float) -> float:
+    """Return the part of the time budget kept back for storing the answers."""
+    return min(1.0, time_budget * 0.1)
 
 
 def _format_time(epoch: float) -> str:

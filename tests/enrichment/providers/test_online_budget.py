@@ -1,0 +1,84 @@
+"""The run's time budget: a provider that never answers does not hold the lookup."""
+
+from __future__ import annotations
+
+import pytest
+from fake_services import Answer, FakeProvider
+from llmjack_enrichment.reputation import ReputationService
+from online_helpers import cached_rows, clear_proxy_environment, make_settings
+
+KEY = "abuse-key-77d0a3e1"
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_proxy_environment(monkeypatch)
+    monkeypatch.setenv("LLMJACK_ABUSEIPDB_KEY", KEY)
+    monkeypatch.setenv("LLMJACK_ISMALICIOUS_KEY", "ism-key-2c81")
+
+
+def test_silent_provider_times_out_within_budget(tmp_path):
+    with FakeProvider("abuseipdb", KEY) as abuse, FakeProvider("ismalicious") as ism:
+        abuse.set_answer("81.2.69.160", Answer(hold=True))
+        settings = make_settings(tmp_path, abuse, ism, time_budget="1")
+        service = ReputationService(settings)
+        try:
+            results = service.lookup(["81.2.69.160", "81.2.69.161"])
+            # The held request is still open on the server: lookup() did not wait for it.
+            assert abuse.completed == 1
+            assert "81.2.69.160" in abuse.addresses_requested()
+        finally:
+            service.close()
+        abuse.release.set()
+
+    assert results["81.2.69.160"].status == "ok"
+    assert results["81.2.69.160"].sources == ("ismalicious",)
+    assert results["81.2.69.161"].status == "ok"
+    assert {row[:2] for row in cached_rows(settings.cache_path)} == {
+        ("abuseipdb", "81.2.69.161"),
+        ("ismalicious", "81.2.69.160"),
+        ("ismalicious", "81.2.69.161"),
+    }
+
+
+def test_only_provider_silent_gives_timeout_status(tmp_path):
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        abuse.set_default(Answer(hold=True))
+        settings = make_settings(tmp_path, abuse, time_budget="0.5")
+        service = ReputationService(settings)
+        try:
+            results = service.lookup(["81.2.69.170", "81.2.69.171"])
+            assert abuse.completed == 0
+        finally:
+            service.close()
+
+        abuse.set_default(None)
+        abuse.release.set()
+        service = ReputationService(settings)
+        try:
+            again = service.lookup(["81.2.69.170"])
+        finally:
+            service.close()
+
+    assert results["81.2.69.170"].status == "timeout"
+    assert results["81.2.69.171"].status == "timeout"
+    assert results["81.2.69.170"].sources == ("abuseipdb",)
+    assert again["81.2.69.170"].status == "ok"
+
+
+def test_queue_left_at_deadline_times_out(tmp_path):
+    addresses = [f"81.2.70.{n}" for n in range(1, 41)]
+    with FakeProvider("abuseipdb", KEY, latency=0.2) as abuse:
+        settings = make_settings(tmp_path, abuse, time_budget="1", max_concurrency="2")
+        service = ReputationService(settings)
+        try:
+            results = service.lookup(addresses)
+        finally:
+            service.close()
+        requested = len(abuse.requests)
+
+    statuses = [results[address].status for address in addresses]
+    assert set(statuses) <= {"ok", "timeout"}
+    assert "timeout" in statuses
+    assert requested < len(addresses)
+    assert len(cached_rows(settings.cache_path)) == statuses.count("ok")

@@ -1,0 +1,219 @@
+"""The persistent answer cache: TTLs, what is never cached, file mode, shared use."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import pytest
+from fake_services import FakeProvider, json_answer
+from llmjack_enrichment.cache import CacheTTLs, ProviderState, ReputationCache
+from llmjack_enrichment.providers.base import ProviderAnswer
+from llmjack_enrichment.reputation import ReputationService
+from online_helpers import (
+    cached_rows,
+    clear_proxy_environment,
+    finish_worker,
+    make_settings,
+    provider_states,
+    settings_section,
+    start_worker,
+)
+
+KEY = "abuse-key-4b9e6f20"
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_proxy_environment(monkeypatch)
+    monkeypatch.setenv("LLMJACK_ABUSEIPDB_KEY", KEY)
+    monkeypatch.setenv("LLMJACK_ISMALICIOUS_KEY", "ism-key-2c81")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ttl_depends_on_answer_kind(tmp_path):
+    clock = FakeClock()
+    ttls = CacheTTLs(malicious=1000, benign=500, no_data=100, not_applicable=5000)
+    cache = ReputationCache(tmp_path / "c.sqlite3", ttls, clock=clock)
+    cache.put_many(
+        [
+            ProviderAnswer("greynoise", "81.2.69.1", "ok", "malicious", 90),
+            ProviderAnswer("greynoise", "81.2.69.2", "ok", "benign", 0),
+            ProviderAnswer("greynoise", "81.2.69.3", "no_data"),
+            ProviderAnswer("greynoise", "81.2.69.4", "not_applicable"),
+        ]
+    )
+    addresses = ["81.2.69.1", "81.2.69.2", "81.2.69.3", "81.2.69.4"]
+    assert sorted(cache.get_many("greynoise", addresses)) == addresses
+
+    clock.now += 101
+    assert sorted(cache.get_many("greynoise", addresses)) == ["81.2.69.1", "81.2.69.2", "81.2.69.4"]
+    clock.now += 400
+    assert sorted(cache.get_many("greynoise", addresses)) == ["81.2.69.1", "81.2.69.4"]
+    clock.now += 500
+    assert sorted(cache.get_many("greynoise", addresses)) == ["81.2.69.4"]
+    cache.close()
+
+    reopened = ReputationCache(tmp_path / "c.sqlite3", ttls, clock=clock)
+    assert list(reopened.get_many("greynoise", addresses)) == ["81.2.69.4"]
+    reopened.close()
+
+
+@pytest.mark.parametrize("status", ["rate_limited", "unauthorized", "timeout", "error", "disabled"])
+def test_failures_are_never_cached(tmp_path, status):
+    cache = ReputationCache(tmp_path / "c.sqlite3", CacheTTLs())
+    stored = cache.put_many([ProviderAnswer("abuseipdb", "81.2.69.9", status)])
+    assert stored == 0
+    assert cache.get_many("abuseipdb", ["81.2.69.9"]) == {}
+    cache.close()
+    assert cached_rows(tmp_path / "c.sqlite3") == []
+
+
+def test_provider_state_expires(tmp_path):
+    clock = FakeClock()
+    cache = ReputationCache(tmp_path / "c.sqlite3", CacheTTLs(), clock=clock)
+    cache.set_provider_state(ProviderState("abuseipdb", "rate_limited", clock.now + 60))
+    assert cache.provider_state("abuseipdb") == ProviderState(
+        "abuseipdb", "rate_limited", clock.now + 60
+    )
+    clock.now += 61
+    assert cache.provider_state("abuseipdb") is None
+    cache.close()
+
+
+def test_cache_file_is_private(tmp_path):
+    path = tmp_path / "new" / "c.sqlite3"
+    cache = ReputationCache(path, CacheTTLs())
+    cache.put_many([ProviderAnswer("abuseipdb", "81.2.69.9", "ok", None, 3)])
+    for file in path.parent.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) & 0o077 == 0, file
+    cache.close()
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+
+
+def test_readable_cache_file_is_tightened(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    path.touch()
+    path.chmod(0o644)
+    ReputationCache(path, CacheTTLs()).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_unusable_cache_does_not_stop_lookup(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        settings = make_settings(tmp_path, abuse, cache_path=str(blocker / "c.sqlite3"))
+        service = ReputationService(settings)
+        try:
+            results = service.lookup(["81.2.69.12"])
+        finally:
+            service.close()
+
+    assert results["81.2.69.12"].status == "ok"
+    assert "cache" in service.problems[0]
+
+
+def test_corrupt_cache_does_not_stop_lookup(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a SQLite database" * 100)
+    path.chmod(0o600)
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        service = ReputationService(make_settings(tmp_path, abuse, cache_path=str(path)))
+        try:
+            results = service.lookup(["81.2.69.13"])
+        finally:
+            service.close()
+
+    assert results["81.2.69.13"].status == "ok"
+    assert service.problems
+
+
+def test_second_run_served_from_cache(tmp_path):
+    addresses = [f"81.2.71.{n}" for n in range(1, 31)]
+    with FakeProvider("abuseipdb", KEY) as abuse, FakeProvider("ismalicious") as ism:
+        settings = make_settings(tmp_path, abuse, ism)
+        for _ in range(2):
+            service = ReputationService(settings)
+            try:
+                results = service.lookup(addresses)
+            finally:
+                service.close()
+        assert len(abuse.requests) == len(addresses)
+        assert len(ism.requests) == len(addresses)
+
+    assert {r.status for r in results.values()} == {"ok"}
+    assert len(cached_rows(settings.cache_path)) == 2 * len(addresses)
+
+
+def test_processes_share_cache_file(tmp_path):
+    addresses = [f"81.2.72.{n}" for n in range(1, 121)]
+    with FakeProvider("abuseipdb", KEY, latency=0.005) as abuse, FakeProvider("ismalicious") as ism:
+        section = settings_section(tmp_path, abuse, ism, max_concurrency="8")
+        workers = [
+            start_worker(tmp_path, f"w{i}", section, addresses[i * 20 : i * 20 + 60])
+            for i in range(4)
+        ]
+        outputs = [finish_worker(worker)[0] for worker in workers]
+        requests_after_workers = len(abuse.requests) + len(ism.requests)
+
+        final, _ = finish_worker(start_worker(tmp_path, "final", section, addresses))
+        assert len(abuse.requests) + len(ism.requests) == requests_after_workers
+
+    for i, output in enumerate(outputs):
+        assert sorted(output) == sorted(addresses[i * 20 : i * 20 + 60])
+        assert {value[0] for value in output.values()} == {"ok"}
+    assert {value[0] for value in final.values()} == {"ok"}
+    with sqlite3.connect(str(tmp_path / "cache.sqlite3")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    rows = cached_rows(tmp_path / "cache.sqlite3")
+    assert len(rows) == 2 * len(addresses)
+    for output in outputs:
+        for address, (_, verdict, score, _) in output.items():
+            assert final[address][1:3] == [verdict, score]
+
+
+def test_breaker_shared_across_processes(tmp_path):
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        abuse.set_default(json_answer(429, {"errors": []}, **{"Retry-After": "86400"}))
+        section = settings_section(tmp_path, abuse, max_concurrency="1")
+        first, _ = finish_worker(start_worker(tmp_path, "a", section, ["81.2.73.1", "81.2.73.2"]))
+        assert len(abuse.requests) == 1
+
+        abuse.set_default(None)
+        second, stderr = finish_worker(start_worker(tmp_path, "b", section, ["81.2.73.3"]))
+        assert len(abuse.requests) == 1
+
+    assert first["81.2.73.1"][0] == "rate_limited"
+    assert first["81.2.73.2"][0] == "rate_limited"
+    assert second["81.2.73.3"][0] == "rate_limited"
+    assert "stored by an earlier lookup" in stderr
+    assert provider_states(tmp_path / "cache.sqlite3")["abuseipdb"][0] == "rate_limited"
+    assert cached_rows(tmp_path / "cache.sqlite3") == []
+
+
+def test_locked_database_is_waited_for(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    cache = ReputationCache(path, CacheTTLs(), busy_timeout=2.0)
+    holder = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO provider_state VALUES ('x', 'rate_limited', 0, 0)")
+
+    import threading
+
+    released = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    released.start()
+    stored = cache.put_many([ProviderAnswer("abuseipdb", "81.2.69.14", "ok", None, 1)])
+    released.join()
+    holder.close()
+
+    assert stored == 1
+    assert list(cache.get_many("abuseipdb", ["81.2.69.14"])) == ["81.2.69.14"]
+    cache.close()
