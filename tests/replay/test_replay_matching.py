@@ -7,7 +7,7 @@ from replay_cases import BROKEN, DETECTION, cloudtrail
 from sigma_llmjack.config import SiteConfig
 from sigma_llmjack.replay import replay_events
 
-REGIONS = SiteConfig(placeholders={"llmjack_test_regions": ["us-east-1", "eu-west-1"]})
+REGIONS = SiteConfig(placeholders={"bedrock_expected_regions": ["us-east-1", "eu-west-1"]})
 
 
 def matched_lines(result, rule_file_id: str) -> list[int]:
@@ -98,7 +98,7 @@ def test_placeholder_filled_from_config() -> None:
 
 
 def test_placeholder_value_changes_result() -> None:
-    config = SiteConfig(placeholders={"llmjack_test_regions": ["ap-southeast-2"]})
+    config = SiteConfig(placeholders={"bedrock_expected_regions": ["ap-southeast-2"]})
     events = [cloudtrail(awsRegion="us-east-1"), cloudtrail(awsRegion="ap-southeast-2")]
     result = replay_events(events, [DETECTION / "unexpected_region.yml"], config)
     assert matched_lines(result, "0017") == [1]
