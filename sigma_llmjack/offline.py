@@ -11,7 +11,7 @@ it parsed with diskcache.
 tactics, techniques, sub-techniques, groups, software and mitigations) and the SigmaHQ data of
 2025-11/12.
 
-NOTE: the D3FEND file holds the seven D3FEND tactics only, because no package ships the D3FEND
+NOTE: the D3FEND file contains the seven D3FEND tactics only, because no package ships the D3FEND
 ontology, so any ``d3fend.*`` technique tag looks unknown to ``D3FENDTagValidator``.
 """
 
@@ -46,7 +46,7 @@ class ReferenceDataError(LLMjackError):
 
 @dataclass(frozen=True)
 class ReferenceDataState:
-    """Where the loaders read from and cache to after ``use_bundled_reference_data``."""
+    """Reference-data folder and diskcache folder of the loaders after the first call."""
 
     reference_dir: Path
     cache_dir: Path
