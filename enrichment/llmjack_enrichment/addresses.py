@@ -1,0 +1,108 @@
+"""Parse one lookup cell into a normalised IP address, or into the reason it is not one.
+
+Log sources put more than addresses in their source-address fields: CloudTrail writes service
+names (``bedrock.amazonaws.com``, ``AWS Internal``), GCP writes ``private`` or
+``gce-internal-ip``, and Azure OpenAI request logs mask the last octet (``81.2.69.***``).
+Those are recognised here, before any feed or provider sees the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]  # noqa: UP007 (Python 3.9)
+
+# Cell kinds returned by parse_cell.
+EMPTY = "empty"
+ADDRESS = "address"
+INVALID = "invalid"
+MASKED = "masked"
+SERVICE = "service"
+INTERNAL = "internal"
+
+INTERNAL_MARKERS = frozenset({"private", "gce-internal-ip", "internal"})
+SERVICE_MARKERS = frozenset({"aws internal", "amazonaws.com"})
+SERVICE_SUFFIXES = (".amazonaws.com",)
+
+MASKED_PATTERN = re.compile(r"^(\d{1,3}\.){1,3}(\*+|x+)(\.(\*+|x+))*$", re.IGNORECASE)
+HOSTNAME_PATTERN = re.compile(r"^(?=.*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+\.?$", re.IGNORECASE)
+DOTTED_QUAD = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(\d+)$")
+
+# NAT64 well-known prefix (RFC 6052): the last 32 bits are an IPv4 address.
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+@dataclass(frozen=True)
+class ParsedCell:
+    """One cell after parsing: its kind, and the address when the cell holds one.
+
+    ``text`` is the normalised address (an IPv4-mapped or NAT64 IPv6 address becomes its IPv4
+    address) or the stripped cell for other kinds. ``reason`` explains an invalid cell.
+    """
+
+    kind: str
+    text: str
+    address: IPAddress | None = None
+    reason: str = ""
+
+
+def parse_cell(raw: str) -> ParsedCell:
+    """Parse a lookup cell; never raises, whatever the cell contains."""
+    text = raw.strip()
+    if not text:
+        return ParsedCell(EMPTY, "")
+    if not _is_encodable(text):
+        return ParsedCell(INVALID, text, reason="not valid UTF-8")
+
+    lowered = text.lower()
+    if lowered in INTERNAL_MARKERS:
+        return ParsedCell(INTERNAL, text)
+    if lowered in SERVICE_MARKERS or lowered.endswith(SERVICE_SUFFIXES):
+        return ParsedCell(SERVICE, text)
+    if "*" in text or MASKED_PATTERN.match(text):
+        return ParsedCell(MASKED, text, reason="address is masked")
+    return _parse_address(text)
+
+
+def _parse_address(text: str) -> ParsedCell:
+    candidate = text
+    if "%" in candidate:
+        # An IPv6 zone index ("fe80::1%eth0") names an interface, not part of the address.
+        candidate = candidate.split("%", 1)[0]
+
+    quad = DOTTED_QUAD.search(candidate)
+    if quad and any(len(octet) > 1 and octet.startswith("0") for octet in quad.groups()):
+        # Some parsers read a leading zero as octal (035 == 29), others as decimal.
+        return ParsedCell(INVALID, text, reason="leading zero in an IPv4 octet is ambiguous")
+
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        if HOSTNAME_PATTERN.match(text):
+            return ParsedCell(INVALID, text, reason="host name, not an IP address")
+        return ParsedCell(INVALID, text, reason="not an IP address")
+
+    address = embedded_ipv4(address)
+    return ParsedCell(ADDRESS, str(address), address)
+
+
+def embedded_ipv4(address: IPAddress) -> IPAddress:
+    """Return the IPv4 address inside an IPv4-mapped or NAT64 IPv6 address, else the address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address in NAT64_PREFIX:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def _is_encodable(text: str) -> bool:
+    # Cells are decoded with errors="surrogateescape", so undecodable bytes become lone surrogates.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,155 @@
+"""Compile the configured feed files into the index, and load the user's allow and deny lists."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmjack_enrichment.errors import FeedFormatError, SettingsError
+from llmjack_enrichment.feeds import parse_feed
+from llmjack_enrichment.feeds.base import FeedPrefix, parse_network, read_text_lines
+from llmjack_enrichment.feeds.text import parse_asn_list
+from llmjack_enrichment.index import FeedIndex, IndexEntry, compile_entries, label_text
+from llmjack_enrichment.settings import FeedSettings, Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CompileReport:
+    """What went into a compiled index: entries per feed, and feeds left out with the reason."""
+
+    path: Path
+    entries: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def compile_index(settings: Settings) -> CompileReport:
+    """Parse every enabled feed file that exists and write the index atomically.
+
+    A missing feed file is skipped; a malformed one is skipped with its error in the report, so
+    one bad feed never leaves the lookup without the others.
+    """
+    report = CompileReport(settings.index_path)
+    asn_kinds = _asn_kinds(settings, report)
+    entries: list[IndexEntry] = []
+    for feed in settings.feeds.values():
+        if feed.format == "asn-list":
+            continue
+        if not feed.enabled:
+            report.skipped[feed.name] = "disabled"
+            continue
+        if not feed.path.is_file():
+            report.skipped[feed.name] = f"no file at {feed.path}"
+            continue
+        try:
+            prefixes = parse_feed(feed.path, feed.format)
+        except FeedFormatError as error:
+            logger.error("feed %s left out of the index: %s", feed.name, error)
+            report.skipped[feed.name] = str(error)
+            continue
+        entries.extend(_entries(feed, prefixes, asn_kinds))
+        report.entries[feed.name] = len(prefixes)
+
+    info = {"created": int(time.time()), "feeds": report.entries}
+    write_atomically(settings.index_path, compile_entries(entries, info))
+    return report
+
+
+def _asn_kinds(settings: Settings, report: CompileReport) -> dict[int, tuple[str, str]]:
+    kinds: dict[int, tuple[str, str]] = {}
+    for feed in settings.feeds.values():
+        if feed.format != "asn-list" or not feed.enabled or not feed.path.is_file():
+            continue
+        try:
+            kinds.update(parse_asn_list(feed.path, feed.category))
+        except FeedFormatError as error:
+            logger.error("ASN list %s left out of the index: %s", feed.name, error)
+            report.skipped[feed.name] = str(error)
+            continue
+        report.entries[feed.name] = len(kinds)
+    return kinds
+
+
+def _entries(
+    feed: FeedSettings, prefixes: list[FeedPrefix], asn_kinds: dict[int, tuple[str, str]]
+) -> list[IndexEntry]:
+    entries = []
+    for prefix in prefixes:
+        label: dict[str, str] = {"category": feed.category, "feed": feed.name}
+        if feed.provider:
+            label["provider"] = feed.provider
+        label.update((key, value) for key, value in prefix.fields.items() if value)
+        if feed.category == "asn" and "asn" in label:
+            kind = asn_kinds.get(int(label["asn"]))
+            if kind is not None:
+                label["asn_kind"] = kind[0]
+        network = prefix.network
+        entries.append(
+            IndexEntry(
+                network.version,
+                int(network.network_address),
+                network.prefixlen,
+                label_text(label),
+                prefix.rank,
+            )
+        )
+    return entries
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file through a temporary file in the same folder and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(handle, "wb") as output:
+            output.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def load_user_lists(settings: Settings) -> FeedIndex | None:
+    """Compile the allow and deny lists in memory, or return None when neither file exists.
+
+    Both lists share one category, so the most specific prefix wins between them and the deny
+    list wins a tie.
+    """
+    entries: list[IndexEntry] = []
+    lists = ((settings.allow_path, "allowlist", 0), (settings.deny_path, "denylist", 1))
+    for path, category, rank in lists:
+        if path.is_file():
+            entries.extend(parse_user_list(path, category, rank))
+    if not entries:
+        return None
+    return FeedIndex(compile_entries(entries), "user lists")
+
+
+def parse_user_list(path: Path, category: str, rank: int) -> list[IndexEntry]:
+    """Parse ``cidr,label[,comment]`` lines; ``#`` starts a comment line, a header is optional."""
+    entries = []
+    try:
+        for number, line in read_text_lines(path):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cells = [cell.strip() for cell in next(csv.reader(io.StringIO(line)))]
+            if number == 1 and cells[0].lower() == "cidr":
+                continue
+            network = parse_network(cells[0], str(path), number)
+            label = {"category": "user", "list": category}
+            label["list_label"] = cells[1] if len(cells) > 1 else ""
+            first = int(network.network_address)
+            entries.append(
+                IndexEntry(network.version, first, network.prefixlen, label_text(label), rank)
+            )
+    except FeedFormatError as error:
+        raise SettingsError(f"invalid {category} entry: {error}") from None
+    return entries

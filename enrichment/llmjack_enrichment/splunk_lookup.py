@@ -1,0 +1,154 @@
+"""The Splunk external lookup: CSV with a header on stdin, the same CSV enriched on stdout.
+
+splunkd starts the script with the arguments of ``external_cmd`` (here: the input field name,
+optionally followed by the output fields to fill, and ``--online``) and writes every input row
+with the input column filled and the output columns empty. The script writes the header exactly
+as received and one row per input row, with the input values unchanged. Columns are found by
+name, so multivalue columns (``__mv_<field>``) pass through untouched. Bytes that are not
+UTF-8 survive the round trip through ``surrogateescape`` and give that row an invalid status.
+The process exits 0 whatever happens; diagnostics go to stderr, which splunkd copies into
+search.log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from llmjack_enrichment.classify import OUTPUT_FIELDS
+
+logger = logging.getLogger("llmjack_enrichment.lookup")
+
+DEFAULT_INPUT_FIELD = "sourceIPAddress"
+LOG_FORMAT = "llmjack_ip_reputation: %(levelname)s %(message)s"
+USAGE = "usage: llmjack_ip_reputation.py [--online] [--config=FILE] INPUT_FIELD [OUTPUT_FIELD...]"
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    app_dir: Path | None = None,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+) -> int:
+    """Run the lookup over stdin and stdout; always returns 0."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format=LOG_FORMAT)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    source = io.TextIOWrapper(
+        stdin or sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline=""
+    )
+    sink = io.TextIOWrapper(
+        stdout or sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", newline=""
+    )
+    try:
+        run(arguments, source, sink, app_dir)
+    except Exception:
+        # splunkd fails the whole search on a non-zero exit, so even a bug must end with 0.
+        logger.exception("lookup failed; rows written so far are kept")
+    finally:
+        try:
+            sink.flush()
+        except OSError as error:
+            logger.error("cannot write to stdout: %s", error)
+        sink.detach()
+    return 0
+
+
+def _options(arguments: Sequence[str]) -> tuple[bool, Path | None, list[str]]:
+    online = False
+    config = None
+    fields = []
+    for argument in arguments:
+        if argument == "--online":
+            online = True
+        elif argument.startswith("--config="):
+            config = Path(argument[len("--config=") :])
+        elif argument.startswith("--"):
+            logger.warning("ignoring unknown option %s; %s", argument, USAGE)
+        else:
+            fields.append(argument)
+    return online, config, fields
+
+
+def run(
+    arguments: Sequence[str], source: io.TextIOBase, sink: io.TextIOBase, app_dir: Path | None
+) -> None:
+    """Read every row, enrich the distinct input values, and write the rows back."""
+    started = time.monotonic()
+    online, config, fields = _options(arguments)
+    reader = csv.reader(source)
+    writer = csv.writer(sink, lineterminator="\n")
+    header = next(reader, None)
+    if header is None:
+        logger.warning("no CSV header on stdin; nothing to do")
+        return
+    writer.writerow(header)
+    rows = list(reader)
+
+    input_name = fields[0] if fields else _guess_input(header)
+    if input_name not in header:
+        logger.error(
+            "input field %r is not in the header %s; rows pass through", input_name, header
+        )
+        writer.writerows(rows)
+        return
+    requested = set(fields[1:]) or set(OUTPUT_FIELDS)
+    missing = sorted(requested - set(header) - {input_name})
+    if missing and fields[1:]:
+        logger.info("header lacks output fields %s; they are not written", ", ".join(missing))
+    outputs = [
+        (name, header.index(name)) for name in OUTPUT_FIELDS if name in header and name in requested
+    ]
+    position = header.index(input_name)
+
+    _enrich_rows(rows, position, outputs, len(header), online, config, app_dir)
+    writer.writerows(rows)
+    elapsed = (time.monotonic() - started) * 1000
+    logger.info("answered %d rows in %.0f ms (online=%s)", len(rows), elapsed, online)
+
+
+def _guess_input(header: Sequence[str]) -> str:
+    if DEFAULT_INPUT_FIELD in header:
+        return DEFAULT_INPUT_FIELD
+    for name in header:
+        if name not in OUTPUT_FIELDS and not name.startswith("__mv_"):
+            return name
+    return DEFAULT_INPUT_FIELD
+
+
+def _enrich_rows(
+    rows: list[list[str]],
+    position: int,
+    outputs: list[tuple[str, int]],
+    width: int,
+    online: bool,
+    config: Path | None,
+    app_dir: Path | None,
+) -> None:
+    from llmjack_enrichment.engine import Enricher
+
+    for row in rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+    values = {row[position] for row in rows if row[position]}
+    enricher = Enricher.open(config, app_dir, online)
+    try:
+        verdicts = enricher.enrich(values)
+    finally:
+        enricher.close()
+
+    cells: dict[str, list[tuple[int, str]]] = {}
+    for value, verdict in verdicts.items():
+        fields = verdict.fields()
+        cells[value] = [(column, fields[name]) for name, column in outputs]
+    for row in rows:
+        answer = cells.get(row[position])
+        if answer is None:
+            continue
+        for column, text in answer:
+            row[column] = text
