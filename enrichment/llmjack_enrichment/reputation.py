@@ -105,6 +105,15 @@ class ReputationService:
         self._sent = 0
         self._logged: set[tuple[str, str]] = set()
 
+    @property
+    def log_filter(self) -> RedactingFilter:
+        """The filter that redacts this service's keys; add it to log handlers too.
+
+        The service attaches it to its own loggers and urllib3's. A filter on a
+        handler also covers loggers created later, which a logger filter does not.
+        """
+        return self._filter
+
     def _build_providers(self) -> list[Provider]:
         classes = provider_classes()
         providers = []

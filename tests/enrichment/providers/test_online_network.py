@@ -1,0 +1,111 @@
+"""Proxies from the environment and a custom CA bundle, with a local proxy and TLS service."""
+
+from __future__ import annotations
+
+import pytest
+from fake_services import FakeProvider, FakeProxy, make_self_signed_cert
+from llmjack_enrichment.reputation import Reputation, ReputationService
+from online_helpers import clear_proxy_environment, make_settings
+
+KEY = "abuse-key-0e6b1d93"
+ADDRESS = "81.2.69.90"
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_proxy_environment(monkeypatch)
+    monkeypatch.setenv("LLMJACK_ABUSEIPDB_KEY", KEY)
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    folder = tmp_path / "tls"
+    folder.mkdir()
+    return make_self_signed_cert(folder)
+
+
+def lookup_one(settings) -> Reputation:
+    service = ReputationService(settings)
+    try:
+        return service.lookup([ADDRESS])[ADDRESS]
+    finally:
+        service.close()
+
+
+def test_http_proxy_from_environment(tmp_path, monkeypatch):
+    with FakeProvider("abuseipdb", KEY) as abuse, FakeProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        result = lookup_one(make_settings(tmp_path, abuse))
+        assert len(abuse.requests) == 1
+
+    assert result.status == "ok"
+    assert proxy.seen == [f"GET {abuse.url}/api/v2/check?ipAddress={ADDRESS}&maxAgeInDays=90"]
+
+
+def test_no_proxy_bypasses_proxy(tmp_path, monkeypatch):
+    with FakeProvider("abuseipdb", KEY) as abuse, FakeProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        result = lookup_one(make_settings(tmp_path, abuse))
+        assert len(abuse.requests) == 1
+
+    assert result.status == "ok"
+    assert proxy.seen == []
+
+
+def test_trust_env_off_ignores_proxy(tmp_path, monkeypatch):
+    with FakeProvider("abuseipdb", KEY) as abuse, FakeProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        result = lookup_one(make_settings(tmp_path, abuse, trust_env="false"))
+
+    assert result.status == "ok"
+    assert proxy.seen == []
+
+
+def test_unreachable_proxy_is_an_error(tmp_path, monkeypatch, caplog):
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        result = lookup_one(make_settings(tmp_path, abuse))
+        assert abuse.requests == []
+
+    assert result.status == "error"
+    assert "proxy connection failed" in caplog.text
+
+
+def test_ca_bundle_accepts_self_signed_service(tmp_path, certificate):
+    with FakeProvider("abuseipdb", KEY, tls=certificate) as abuse:
+        result = lookup_one(make_settings(tmp_path, abuse, ca_bundle=str(certificate[0])))
+        assert len(abuse.requests) == 1
+
+    assert abuse.url.startswith("https://")
+    assert result.status == "ok"
+
+
+def test_self_signed_service_rejected_without_bundle(tmp_path, certificate, caplog):
+    with FakeProvider("abuseipdb", KEY, tls=certificate) as abuse:
+        result = lookup_one(make_settings(tmp_path, abuse))
+        assert abuse.requests == []
+
+    assert result.status == "error"
+    assert "TLS certificate verification failed" in caplog.text
+
+
+def test_ca_bundle_setting_beats_environment(tmp_path, monkeypatch, certificate):
+    other_folder = tmp_path / "other"
+    other_folder.mkdir()
+    other_cert, _ = make_self_signed_cert(other_folder)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_cert))
+    with FakeProvider("abuseipdb", KEY, tls=certificate) as abuse:
+        result = lookup_one(make_settings(tmp_path, abuse, ca_bundle=str(certificate[0])))
+
+    assert result.status == "ok"
+
+
+def test_https_proxy_tunnels_with_ca_bundle(tmp_path, monkeypatch, certificate):
+    with FakeProvider("abuseipdb", KEY, tls=certificate) as abuse, FakeProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        result = lookup_one(make_settings(tmp_path, abuse, ca_bundle=str(certificate[0])))
+        assert len(abuse.requests) == 1
+
+    assert result.status == "ok"
+    assert proxy.seen == [f"CONNECT {abuse.url.removeprefix('https://')}"]
