@@ -20,7 +20,6 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaIdentifierError, SigmaRuleLocation
 from sigma.rule import SigmaLogSource, SigmaRule
-from sigma.validation import SigmaValidator
 from sigma.validators.base import SigmaValidationIssue, SigmaValidationIssueSeverity
 
 from sigma_llmjack.catalogue import rule_placeholders
@@ -241,42 +240,76 @@ def enabled_validators() -> dict[str, type]:
     return {name: cls for name, cls in every.items() if name not in DISABLED_VALIDATORS}
 
 
+def validator_failure(
+    name: str, rule: SigmaRule | SigmaCorrelationRule | None, error: Exception
+) -> Finding:
+    path = rule.source.path if rule is not None and rule.source else "-"
+    label = rule_label(rule) if rule is not None else None
+    message = f"the validator failed: {short_message(error)}"
+    return Finding.error(path, label, name, message)
+
+
 def validator_findings(collection: SigmaCollection) -> list[Finding]:
-    """Run the enabled validators, each on its own so findings name the validator."""
+    """Run the enabled validators rule by rule, so findings name the validator.
+
+    A validator that raises on one rule becomes a finding for that rule and the others are
+    still checked; pySigma's SigmaValidator would stop the whole run instead.
+    """
     findings = []
     for name, validator_class in sorted(enabled_validators().items()):
-        validator = SigmaValidator([validator_class])
-        for issue in validator.validate_rules(collection):
+        validator = validator_class()
+        for rule in collection.rules:
+            try:
+                issues = validator.validate(rule)
+            except Exception as error:  # a validator bug must not hide the other findings
+                findings.append(validator_failure(name, rule, error))
+                continue
+            for issue in issues:
+                findings.extend(issue_findings(issue, name))
+        try:
+            issues = validator.finalize()
+        except Exception as error:
+            findings.append(validator_failure(name, None, error))
+            continue
+        for issue in issues:
             findings.extend(issue_findings(issue, name))
     return findings
 
 
-def convert_rule(backend: sqliteBackend, rule: SigmaRule | SigmaCorrelationRule) -> Any:
-    """Convert a rule; a correlation's referenced rules are converted first, as pySigma needs."""
-    if isinstance(rule, SigmaCorrelationRule):
-        for reference in rule.rules:
-            convert_rule(backend, reference.rule)
-        return backend.convert_correlation_rule(rule)
-    return backend.convert_rule(rule)
+def with_dependencies(
+    rule: SigmaRule | SigmaCorrelationRule,
+) -> list[SigmaRule | SigmaCorrelationRule]:
+    """Return a rule preceded by every rule it references, directly or through correlations."""
+    if not isinstance(rule, SigmaCorrelationRule):
+        return [rule]
+    rules: list[SigmaRule | SigmaCorrelationRule] = []
+    for reference in rule.rules:
+        rules += [item for item in with_dependencies(reference.rule) if item not in rules]
+    return rules + [rule]
 
 
 def conversion_findings(collection: SigmaCollection, config: SiteConfig) -> list[Finding]:
     """Convert every rule with the sqlite backend and the site's placeholder values.
 
-    Every rule gets its own copy of the collection, because pySigma applies the pipeline to the
-    rule objects in place.
+    Each conversion works on a copy of the rule and the rules it references, because pySigma
+    applies the pipeline to rule objects in place, and a correlation needs its referenced rules
+    converted by the same backend first.
     """
     findings = []
-    for index, rule in enumerate(collection.rules):
-        fresh = copy.deepcopy(collection)
+    for rule in collection.rules:
+        rules = copy.deepcopy(with_dependencies(rule))
+        SigmaCollection(init_rules=rules, resolve_references=False).resolve_rule_references()
         backend = sqliteBackend(processing_pipeline=config.placeholder_pipeline())
         try:
-            convert_rule(backend, fresh.rules[index])
+            for item in rules:
+                if isinstance(item, SigmaCorrelationRule):
+                    backend.convert_correlation_rule(item)
+                else:
+                    backend.convert_rule(item)
         except Exception as error:  # pySigma raises SigmaError, NotImplementedError, ValueError
+            message = short_message(error)
             findings.append(
-                Finding.error(
-                    rule.source.path, rule_label(rule), "sqlite-conversion", short_message(error)
-                )
+                Finding.error(rule.source.path, rule_label(rule), "sqlite-conversion", message)
             )
     return findings
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 from rule_samples import GOOD_CORRELATION, GOOD_ID, GOOD_RULE, rule
+from sigma.validators.base import SigmaRuleValidator
 
+from sigma_llmjack import validation
 from sigma_llmjack.config import load_config
 from sigma_llmjack.conventions import Severity
 from sigma_llmjack.errors import RuleLoadError
@@ -334,3 +336,19 @@ def test_bundled_pack_passes_check():
     assert report.rules > 0
     assert [finding.format() for finding in report.errors] == []
     assert all(finding.severity is Severity.WARNING for finding in report.findings)
+
+
+def test_crashing_validator_is_a_finding(tmp_path, write_rule, monkeypatch):
+    class ExplodingValidator(SigmaRuleValidator):
+        def validate(self, rule):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(validation, "enabled_validators", lambda: {"exploding": ExplodingValidator})
+    write_rule(GOOD_NAME, GOOD_RULE)
+    write_rule("correlation_aws_cloudtrail_bedrock_test_burst.yml", GOOD_CORRELATION)
+
+    report = run_check(tmp_path)
+
+    messages = errors_by_check(report)["exploding"]
+    assert messages == ["the validator failed: boom", "the validator failed: boom"]
+    assert {f.rule_id for f in report.errors} == {GOOD_ID, GOOD_CORRELATION["id"]}
