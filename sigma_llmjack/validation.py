@@ -98,8 +98,14 @@ def read_documents(path: Path, findings: list[Finding]) -> list[dict[str, Any]] 
     try:
         text = path.read_text(encoding="utf-8")
         documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         findings.append(Finding.error(path, None, "yaml", f"cannot read file: {error}"))
+        return None
+    except UnicodeDecodeError as error:
+        message = (
+            f"cannot read file: not UTF-8 ({error.reason} at byte {error.start}); save it as UTF-8"
+        )
+        findings.append(Finding.error(path, None, "yaml", message))
         return None
     except yaml.YAMLError as error:
         message = "invalid YAML: " + " ".join(str(error).split())

@@ -352,3 +352,25 @@ def test_crashing_validator_is_a_finding(tmp_path, write_rule, monkeypatch):
     messages = errors_by_check(report)["exploding"]
     assert messages == ["the validator failed: boom", "the validator failed: boom"]
     assert {f.rule_id for f in report.errors} == {GOOD_ID, GOOD_CORRELATION["id"]}
+
+
+def test_non_utf8_file_is_one_finding(tmp_path, write_rule):
+    write_rule(GOOD_NAME, GOOD_RULE)
+    (tmp_path / "aws_cloudtrail_bedrock_latin1.yml").write_bytes(b"title: Caf\xe9\n")
+
+    [finding] = run_check(tmp_path).errors
+
+    assert finding.validator == "yaml"
+    assert finding.file.endswith("aws_cloudtrail_bedrock_latin1.yml")
+    assert finding.message == (
+        "cannot read file: not UTF-8 (invalid continuation byte at byte 10); save it as UTF-8"
+    )
+
+
+def test_duplicate_id_in_one_file(tmp_path, write_rule):
+    write_rule(GOOD_NAME, GOOD_RULE, rule(name="aws_cloudtrail_bedrock_second"))
+
+    messages = errors_by_check(run_check(tmp_path))["unique-id"]
+
+    expected = f"id '{GOOD_ID}' is also used by another rule in the same file; every rule needs"
+    assert messages == [expected + " its own id"] * 2
