@@ -83,6 +83,10 @@ def build_backend(
         except ValueError as error:
             raise ConversionError(f"invalid site option: {error}") from error
         options["query_settings"] = rule_settings(schedule)
+        # SplunkBackend writes these into the [default] stanza, which applies to every search of
+        # the app, so they repeat the plain window instead of the backend's -30d.
+        options["min_time"] = f"-{schedule.lag_minutes + schedule.interval_minutes}m@m"
+        options["max_time"] = f"-{schedule.lag_minutes}m@m" if schedule.lag_minutes else "now"
     if target.name in ("lucene", "eql"):
         # A list even for one pattern: a single string ends up as a string in Kibana's "index".
         options["index_names"] = list(pipeline.vars.get("llmjack_elastic_index", []))

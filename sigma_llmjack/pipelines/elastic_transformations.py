@@ -100,9 +100,13 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
     """Repair Kibana detection rules that the Elastic backends emit as dictionaries.
 
     ``level: informational`` becomes ``severity: informational``, which Kibana rejects, so it is
-    mapped to ``low``. The Lucene backend takes index patterns only as a backend option: its
-    built-in default list and a single pattern passed as a string (as sigma-cli passes one ``-O``
-    value) are replaced with the pipeline's index list.
+    mapped to ``low``. CloudTrail reaches Elasticsearch minutes after the API call, so rules
+    select events by ``event.ingested`` instead of ``@timestamp``, as Elastic's own AWS rules do;
+    otherwise a late event falls outside every run's window.
+
+    The Lucene backend takes index patterns only as a backend option. Its built-in default list is
+    replaced with the pipeline's index list, and a single pattern passed as a string (as sigma-cli
+    passes one ``-O`` value) is wrapped in a list.
     """
 
     index: list[str] = field(default_factory=list)
@@ -111,6 +115,8 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
         super().apply(rule, query)
         if not isinstance(query, dict):
             return query
+        if "rule_id" in query:
+            query.setdefault("timestamp_override", "event.ingested")
         if "severity" in query and query["severity"] not in KIBANA_SEVERITIES:
             query["severity"] = "low"
             query["risk_score"] = KIBANA_RISK_SCORES["low"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from conftest import CASES_DIR
+from convert_query_checks import PLAIN_CHECKS
 
 SPLUNK_PREFIX = '`llmjack_cloudtrail_index` sourcetype="aws:cloudtrail"'
 ESQL_PREFIX = "from logs-aws.cloudtrail-* metadata _id, _index, _version | where "
@@ -298,3 +300,27 @@ def test_other_logsource_rejected(convert_case, target: str) -> None:
     assert len(result.failed) == 1
     assert "product: windows, category: process_creation" in result.failed[0].reason
     assert "only maps product: aws, service: cloudtrail" in result.failed[0].reason
+
+
+CASE_NAMES = sorted(
+    path.stem for path in CASES_DIR.glob("c*.yml") if path.stem != "c00_other_logsource"
+)
+
+
+@pytest.mark.parametrize("target", list(PLAIN_CHECKS))
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_case_queries_parse(convert_case, name: str, target: str) -> None:
+    result = convert_case(name, target)
+    for rule in result.converted:
+        for query in rule.queries:
+            PLAIN_CHECKS[target](str(query))
+
+
+@pytest.mark.parametrize("target", ["lucene", "esql"])
+def test_kibana_rules_built_offline(convert_case, connection_attempts, target: str) -> None:
+    result = convert_case("c09_other_case", target, "ndjson")
+    assert result.failed == []
+    kibana_rule = result.converted[0].queries[0]
+    assert kibana_rule["threat"][0]["technique"][0]["id"] == "T1496"
+    assert kibana_rule["severity"] == "low"
+    assert connection_attempts == []
