@@ -188,3 +188,33 @@ def test_attack_tag_validator_rejects_unknown_technique():
     issues = validator.validate(rule)
 
     assert [str(issue.tag) for issue in issues] == ["attack.t1496.999"]
+
+
+def test_bundled_pack_kibana_threat_offline(no_network):
+    use_bundled_reference_data()
+    from sigma.data import mitre_attack
+    from sigma.rule import SigmaRule
+
+    from sigma_llmjack.config import load_config
+    from sigma_llmjack.pack import load_collection
+
+    rules = [rule for rule in load_collection().rules if isinstance(rule, SigmaRule)]
+    assert rules, "the bundled pack has no detection rules"
+    detections = SigmaCollection(init_rules=rules, resolve_references=False)
+    backend = LuceneBackend(processing_pipeline=load_config().placeholder_pipeline())
+
+    kibana_rules = backend.convert(detections, "siem_rule_ndjson")
+
+    # Rules that only feed a correlation (the correlation's generate: false) produce no output.
+    assert kibana_rules
+    tactics = mitre_attack.mitre_attack_tactics
+    mapping = mitre_attack.mitre_attack_techniques_tactics_mapping
+    for kibana_rule in kibana_rules:
+        assert kibana_rule["threat"], kibana_rule["name"]
+        for threat in kibana_rule["threat"]:
+            tactic = tactics[threat["tactic"]["id"]]
+            for technique in threat["technique"]:
+                assert technique["name"], technique["id"]
+                ids = [technique["id"]] + [sub["id"] for sub in technique["subtechnique"]]
+                for technique_id in ids:
+                    assert tactic in mapping[technique_id], (kibana_rule["name"], technique_id)
