@@ -266,16 +266,19 @@ class ReputationService:
 
         answers = []
         for future, (provider, address) in futures.items():
-            if future.done() and not future.cancelled() and future.exception() is None:
-                answers.append(future.result())
+            if not future.done() or future.cancelled():
+                detail = "run time budget exhausted"
+                answers.append(provider.answer(address, "timeout", detail=detail))
+            elif future.exception() is not None:
+                # A provider bug fails this address only; the summary logs the first one.
+                detail = f"internal error: {future.exception()!r}"
+                answers.append(provider.answer(address, "error", detail=detail))
             else:
-                answers.append(
-                    provider.answer(address, "timeout", detail="run time budget exhausted")
-                )
+                answers.append(future.result())
         return answers
 
     def _query(self, provider: Provider, address: str, deadline: float) -> ProviderAnswer:
-        """Ask one provider about one address; never raises."""
+        """Ask one provider about one address and return its answer or failure status."""
         with self._run_lock:
             state = self._tripped.get(provider.name)
         if state is not None:

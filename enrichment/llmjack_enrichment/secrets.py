@@ -46,7 +46,7 @@ class Secret:
 
 
 def key_env_var(provider: str) -> str:
-    """Return the environment variable that holds the key of ``provider``."""
+    """Return the environment variable that contains the key of ``provider``."""
     return "LLMJACK_" + provider.upper() + "_KEY"
 
 

@@ -2,7 +2,7 @@
 
 Request and answer shape from the AbuseIPDB API v2 documentation (docs.abuseipdb.com,
 "CHECK Endpoint"): ``GET /api/v2/check?ipAddress=...&maxAgeInDays=90`` with headers
-``Key`` and ``Accept: application/json``; the answer is ``{"data": {...}}`` with
+``Key`` and ``Accept: application/json``. The response body is ``{"data": {...}}`` with
 ``abuseConfidenceScore`` (0-100), ``isPublic``, ``isTor``, ``isWhitelisted`` and
 ``usageType``. Errors
 come as ``{"errors": [{"detail": ..., "status": ...}]}``.

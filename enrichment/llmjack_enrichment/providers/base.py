@@ -83,9 +83,9 @@ class Provider:
     """Base class of an online reputation provider.
 
     Subclasses set ``name``, ``default_url`` and ``key_required`` and implement
-    ``build_request`` and ``parse_ok``. HTTP 429, 401 and 403 are handled by the
-    caller for every provider; ``parse_status`` handles provider-specific answers
-    that arrive with other status codes (such as GreyNoise's 404 "not observed").
+    ``build_request`` and ``parse_ok``. The caller handles HTTP 429, 401 and 403 for
+    every provider. ``parse_status`` handles provider-specific answers that arrive with
+    other status codes, such as GreyNoise's 404 "not observed".
     """
 
     name: ClassVar[str] = ""

@@ -2,7 +2,7 @@
 
 Shape from the GreyNoise API reference (docs.greynoise.io/reference/getcommunityip,
 OpenAPI 3.0.0 "GreyNoise API"): ``GET /v3/community/{ip}`` with the key in header
-``key``; the answer carries ``noise``, ``riot``, ``classification`` (benign, malicious
+``key``. The response carries ``noise``, ``riot``, ``classification`` (benign, malicious
 or unknown), ``name`` and ``message``. An address GreyNoise has not observed gets 404
 with message "IP not observed scanning the internet or contained in RIOT data set.",
 and a non-routable address gets 400.
@@ -30,8 +30,8 @@ class GreyNoiseCommunity(Provider):
     """GreyNoise Community: mass scanners ("noise") and known business services ("riot").
 
     "malicious" is malicious. RIOT membership or "benign" is benign. Noise with an
-    "unknown" classification is "suspicious": the address scans the internet but nobody
-    has classified it yet. The Community API also answers without a key, at a lower
+    "unknown" classification is "suspicious": the address scans the internet but GreyNoise
+    has not classified it yet. The Community API also answers without a key, at a lower
     rate limit.
     """
 

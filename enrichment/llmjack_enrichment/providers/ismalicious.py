@@ -3,7 +3,7 @@
 NOTE: the isMalicious API reference (ismalicious.com/api-docs) was not available to
 check. The shape here follows the integrations isMalicious publishes for IntelOwl,
 MISP and OpenCTI: ``GET https://api.ismalicious.com/check?query=<ip>&enrichment=standard``
-with header ``X-API-KEY`` set to Base64 of ``apiKey:apiSecret``; the answer carries
+with header ``X-API-KEY`` set to Base64 of ``apiKey:apiSecret``. The response carries
 ``malicious`` (boolean), ``riskScore`` (``{"score": 0-100, "level": ...}``) and
 ``sources`` (a list of feeds with ``name`` and ``category``).
 """
@@ -62,8 +62,8 @@ class IsMalicious(Provider):
 def _header_value(key: str) -> str:
     """Return the X-API-KEY value: the key as given, or Base64 of ``apiKey:apiSecret``.
 
-    The dashboard shows the key and secret separately; a value with a colon is taken
-    as that pair and encoded, anything else is taken as already encoded.
+    The dashboard shows the key and the secret separately. A value with a colon is
+    taken as that pair and encoded; any other value is sent as it is.
     """
     if ":" in key:
         return base64.b64encode(key.encode("utf-8")).decode("ascii")

@@ -39,9 +39,9 @@ def merge_status(answers: Sequence[ProviderAnswer]) -> str:
 
 
 def merge_verdict(answers: Sequence[ProviderAnswer]) -> str | None:
-    given = {answer.verdict for answer in answers if answer.status == "ok"}
+    verdicts_given = {answer.verdict for answer in answers if answer.status == "ok"}
     for verdict in VERDICTS:
-        if verdict in given:
+        if verdict in verdicts_given:
             return verdict
     return None
 

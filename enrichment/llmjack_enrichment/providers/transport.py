@@ -103,7 +103,7 @@ class Transport:
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Return the epoch time a ``Retry-After`` header points at, or None if unparsable.
 
-    The header holds either a number of seconds or an HTTP date (RFC 9110, 10.2.3).
+    The header contains either a number of seconds or an HTTP date (RFC 9110, 10.2.3).
     """
     if not value:
         return None

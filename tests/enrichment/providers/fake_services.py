@@ -199,6 +199,9 @@ class FakeProvider:
 
 class _ProviderHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle's
+    # algorithm and delayed ACKs add about 40 ms to every keep-alive answer.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass

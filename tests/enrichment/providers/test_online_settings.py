@@ -39,6 +39,7 @@ def test_full_section(tmp_path):
         },
         tmp_path,
     )
+
     assert settings.providers == ("abuseipdb", "greynoise", "ismalicious")
     assert settings.time_budget == 30.0
     assert settings.max_concurrency == 16
@@ -46,10 +47,12 @@ def test_full_section(tmp_path):
     assert settings.ttls.malicious == 7 * 86400
     assert settings.ttls.no_data == 5400
     assert settings.unauthorized_cooldown == 7200
+
     assert settings.thresholds.malicious == 80
     assert settings.thresholds.suspicious == 40
     assert settings.ca_bundle == tmp_path / "ca.pem"
     assert settings.trust_env is False
+
     assert settings.urls == {"greynoise": "http://127.0.0.1:8080/"}
     assert settings.key_files == {"abuseipdb": Path("/etc/llmjack/abuseipdb.key")}
     assert settings.provider_options == {"abuseipdb": {"max_age_days": "30"}}
