@@ -342,8 +342,14 @@ def check_rules(paths: Iterable[str | Path], config: SiteConfig) -> CheckReport:
     raises RuleLoadError; everything wrong inside a file is a finding.
     """
     use_bundled_reference_data()
+    paths = list(paths)
     files = rule_files(paths)
     report = CheckReport(files=len(files))
+    if not files:
+        where = ", ".join(map(str, paths)) or "the bundled pack"
+        message = "no .yml or .yaml rule files found; name rule files or folders that contain them"
+        report.findings.append(Finding.error(where, None, "rule-files", message))
+        return report
     parsed = [parse_file(path, report.findings) for path in files]
     report.rules = sum(len(item.documents) for item in parsed)
     report.findings += convention_findings(parsed)

@@ -374,3 +374,13 @@ def test_duplicate_id_in_one_file(tmp_path, write_rule):
 
     expected = f"id '{GOOD_ID}' is also used by another rule in the same file; every rule needs"
     assert messages == [expected + " its own id"] * 2
+
+
+def test_folder_without_rules_is_error(tmp_path):
+    (tmp_path / "README.md").write_text("no rules here\n")
+
+    report = run_check(tmp_path)
+
+    [finding] = report.errors
+    assert finding.validator == "rule-files"
+    assert finding.message.startswith("no .yml or .yaml rule files found")
