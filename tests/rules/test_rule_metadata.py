@@ -75,6 +75,30 @@ def test_detection_values_quoted(rule_file: Path) -> None:
             assert value[0] in "'\"", f"unquoted value in: {stripped}"
 
 
+@pytest.mark.parametrize("rule_file", rule_files(), ids=lambda path: path.stem)
+def test_values_in_log_casing(rule_file: Path) -> None:
+    """Check that values are written as CloudTrail writes them.
+
+    Elastic keyword fields compare case-sensitively, so the pack never relies on Sigma's case
+    folding for event sources, API names, error codes and regions.
+    """
+    detection = _document(rule_file).get("detection") or {}
+    for selection in detection.values():
+        if not isinstance(selection, dict):
+            continue
+        for key, values in selection.items():
+            field = key.split("|")[0]
+            for value in values if isinstance(values, list) else [values]:
+                if value is None or "%" in value:
+                    continue
+                if field == "eventSource":
+                    assert re.fullmatch(r"[a-z-]+\.amazonaws\.com", value), value
+                elif field in ("eventName", "errorCode"):
+                    assert re.fullmatch(r"[A-Z][A-Za-z]+", value), value
+                elif field == "awsRegion":
+                    assert re.fullmatch(r"[a-z]+(-[a-z]+)+-\d", value), value
+
+
 def test_rule_ids_unique() -> None:
     ids = [_document(path)["id"] for path in rule_files()]
     assert len(ids) == len(set(ids))
