@@ -173,7 +173,7 @@ KEPT_FIELDS = (
 
 
 def reduce_stix(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep the live objects and the fields that sigma.data.mitre_attack reads, sorted by type and id."""
+    """Keep live objects and the fields sigma.data.mitre_attack reads, sorted by type and id."""
     reduced = []
     for obj in objects:
         if obj.get("type") not in KEPT_TYPES or obj.get("revoked") or obj.get("x_mitre_deprecated"):
