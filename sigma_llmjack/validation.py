@@ -258,8 +258,8 @@ def validator_failure(
 def validator_findings(collection: SigmaCollection) -> list[Finding]:
     """Run the enabled validators rule by rule, so findings name the validator.
 
-    A validator that raises on one rule becomes a finding for that rule and the others are
-    still checked; pySigma's SigmaValidator would stop the whole run instead.
+    A validator that raises on one rule becomes a finding for that rule, and the other rules are
+    still checked. pySigma's SigmaValidator would stop the whole run instead.
     """
     findings = []
     for name, validator_class in sorted(enabled_validators().items()):
