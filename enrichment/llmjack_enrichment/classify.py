@@ -133,9 +133,10 @@ class Classifier:
             labels.extend(self.user_lists.lookup(parsed.address))
         if self.feed_index is not None:
             labels.extend(self.feed_index.lookup(parsed.address))
-        return self._from_labels(parsed.text, labels)
+        return self.from_labels(parsed.text, labels)
 
-    def _from_labels(self, address: str, labels: Sequence[Mapping[str, Any]]) -> Verdict:
+    def from_labels(self, address: str, labels: Sequence[Mapping[str, Any]]) -> Verdict:
+        """Classify a global address from the feed and list labels that cover it."""
         by_category = {}
         for label in labels:
             # The allow and deny lists share the category "user" so that one prefix wins.

@@ -13,6 +13,7 @@ class FeedFormatError(EnrichmentError):
     def __init__(self, source: str, message: str, line: int | None = None) -> None:
         self.source = source
         self.line = line
+        self.detail = message
         where = f"{source}, line {line}" if line is not None else source
         super().__init__(f"{where}: {message}")
 

@@ -82,7 +82,8 @@ def run(
     started = time.monotonic()
     online, config, fields = _options(arguments)
     reader = csv.reader(source)
-    writer = csv.writer(sink, lineterminator="\n")
+    # The default "\r\n" terminator makes the writer quote cells that contain "\r" or "\n".
+    writer = csv.writer(sink)
     header = next(reader, None)
     if header is None:
         logger.warning("no CSV header on stdin; nothing to do")

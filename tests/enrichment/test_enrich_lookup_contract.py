@@ -111,7 +111,7 @@ def test_undecodable_cell_gets_status(python: str, settings_file: Path) -> None:
     stdin = b"sourceIPAddress,ip_class,ip_status\n1.2.3.\xff,,\n3.80.12.34,,\n\xc3\x28,,\n"
     result = run_lookup(python, stdin, settings_file)
     assert result.returncode == 0
-    lines = result.stdout.split(b"\n")
+    lines = result.stdout.split(b"\r\n")
     assert lines[0] == b"sourceIPAddress,ip_class,ip_status"
     assert lines[1] == b"1.2.3.\xff,invalid,invalid: not valid UTF-8"
     assert lines[2] == b"3.80.12.34,cloud,ok"
@@ -161,7 +161,7 @@ def test_input_field_absent_passes_rows(python: str, settings_file: Path) -> Non
     stdin = b"clientip,ip_class\n3.80.12.34,\n"
     result = run_lookup(python, stdin, settings_file, "sourceIPAddress")
     assert result.returncode == 0
-    assert result.stdout == stdin
+    assert result.stdout == stdin.replace(b"\n", b"\r\n")
     assert b"not in the header" in result.stderr
 
 

@@ -1,0 +1,123 @@
+"""``llmjack enrich`` and ``llmjack feeds`` through the console entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+from pathlib import Path
+
+
+def llmjack(
+    python: str, settings: Path, *arguments: str, stdin: str = ""
+) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "LLMJACK_ENRICH_CONFIG": str(settings)}
+    command = [python, "-m", "sigma_llmjack", *arguments]
+    return subprocess.run(
+        command, input=stdin, capture_output=True, text=True, env=environment, timeout=60
+    )
+
+
+def test_enrich_addresses_csv(python: str, settings_file: Path) -> None:
+    result = llmjack(python, settings_file, "enrich", "--format", "csv", "3.80.12.34", "035.1.1.1")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["address"] == "3.80.12.34"
+    assert rows[0]["ip_class"] == "cloud"
+    assert rows[0]["ip_service"] == "EC2"
+    assert rows[1]["ip_class"] == "invalid"
+
+
+def test_enrich_table(python: str, settings_file: Path) -> None:
+    result = llmjack(python, settings_file, "enrich", "185.220.101.1")
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["address", "ip_class"]
+    assert lines[1].split()[:2] == ["185.220.101.1", "tor"]
+
+
+def test_enrich_csv_file_field(python: str, settings_file: Path, tmp_path: Path) -> None:
+    source = tmp_path / "events.csv"
+    source.write_text("time,src\n1,51.68.1.1\n2,\n3,gce-internal-ip\n", encoding="utf-8")
+    result = llmjack(
+        python, settings_file, "enrich", "--field", "src", "--format", "csv", str(source)
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["time"] for row in rows] == ["1", "2", "3"]
+    assert rows[0]["ip_class"] == "hosting"
+    assert rows[0]["ip_as_org"] == "OVH SAS"
+    assert rows[1]["ip_class"] == ""
+    assert rows[2]["ip_class"] == "internal"
+
+
+def test_enrich_jsonl_stdin(python: str, settings_file: Path) -> None:
+    stdin = '{"source": {"ip": "2600:1f18::1"}}\n{"broken\n{"source": {"ip": "8.8.8.8"}}\n'
+    result = llmjack(
+        python,
+        settings_file,
+        "enrich",
+        "--field",
+        "source.ip",
+        "--format",
+        "json",
+        "-",
+        stdin=stdin,
+    )
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(documents) == 3
+    assert documents[0]["source"] == {"ip": "2600:1f18::1"}
+    assert documents[0]["ip_class"] == "cloud"
+    assert documents[1]["ip_status"].startswith("error: - line 2 is not JSON")
+    assert documents[2]["ip_class"] == "unknown"
+    assert documents[2]["ip_rep_status"] == "offline"
+
+
+def test_enrich_missing_column(python: str, settings_file: Path, tmp_path: Path) -> None:
+    source = tmp_path / "events.csv"
+    source.write_text("time,src\n1,8.8.8.8\n", encoding="utf-8")
+    result = llmjack(python, settings_file, "enrich", "--field", "source_ip", str(source))
+    assert result.returncode == 2
+    assert "no column 'source_ip'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_enrich_missing_file(python: str, settings_file: Path, tmp_path: Path) -> None:
+    result = llmjack(
+        python, settings_file, "enrich", "--field", "src", str(tmp_path / "absent.csv")
+    )
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_enrich_without_arguments(python: str, settings_file: Path) -> None:
+    result = llmjack(python, settings_file, "enrich")
+    assert result.returncode == 2
+    assert "give at least one ADDRESS" in result.stderr
+
+
+def test_feeds_status(python: str, settings_file: Path) -> None:
+    result = llmjack(python, settings_file, "feeds", "status")
+    assert result.returncode == 0, result.stderr
+    tor_line = next(line for line in result.stdout.splitlines() if line.startswith("tor "))
+    assert tor_line.split()[4] == "5"
+    assert "intervals" in result.stdout.splitlines()[-1]
+
+
+def test_feeds_compile_reports_bad_feed(python: str, settings_file: Path) -> None:
+    feed = settings_file.parent / "data" / "feeds" / "vpn-exits.txt"
+    feed.write_text("not a prefix\n", encoding="utf-8")
+    result = llmjack(python, settings_file, "feeds", "compile")
+    assert result.returncode == 0, result.stderr
+    assert "vpn: left out:" in result.stdout
+    assert "line 1" in result.stdout
+    assert "tor: 5 entries" in result.stdout
+
+
+def test_bad_settings_message(python: str, tmp_path: Path) -> None:
+    settings = tmp_path / "bad.conf"
+    settings.write_text("[feed:x]\nformat = yaml\n", encoding="utf-8")
+    result = llmjack(python, settings, "feeds", "status")
+    assert result.returncode == 2
+    assert "section [feed:x]: format 'yaml' is not one of" in result.stderr

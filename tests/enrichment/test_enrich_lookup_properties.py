@@ -1,0 +1,64 @@
+"""Property tests: any bytes in any cell still give one answer per row and the same header."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from llmjack_enrichment.splunk_lookup import main
+
+HEADER = ["sourceIPAddress", "ip_class", "ip_status", "host"]
+
+
+def encode_row(cells: list[bytes]) -> bytes:
+    quoted = []
+    for cell in cells:
+        quoted.append(b'"' + cell.replace(b'"', b'""') + b'"')
+    return b",".join(quoted) + b"\r\n"
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("lookup")
+    path = folder / "llmjack_enrichment.conf"
+    path.write_text("[enrichment]\ndata_dir = data\n", encoding="utf-8")
+    return path
+
+
+def run(config: Path, stdin: bytes) -> bytes:
+    stdout = io.BytesIO()
+    arguments = [f"--config={config}", "sourceIPAddress"]
+    assert main(arguments, None, io.BytesIO(stdin), stdout) == 0
+    return stdout.getvalue()
+
+
+cells = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from([b"035.249.253.232", b"81.2.69.***", b"::ffff:3.80.12.34", b"", b"private"]),
+    st.ip_addresses().map(lambda address: str(address).encode()),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(cells, cells), min_size=0, max_size=12))
+def test_one_answer_per_row(config: Path, rows: list[tuple[bytes, bytes]]) -> None:
+    stdin = encode_row([name.encode() for name in HEADER])
+    for address, other in rows:
+        stdin += encode_row([address, b"", b"", other])
+    output = run(config, stdin)
+
+    text = output.decode("utf-8", "surrogateescape")
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert parsed[0] == HEADER
+    assert len(parsed) == len(rows) + 1
+    for (address, other), row in zip(rows, parsed[1:], strict=True):
+        assert len(row) == len(HEADER)
+        assert row[0].encode("utf-8", "surrogateescape") == address
+        assert row[3].encode("utf-8", "surrogateescape") == other
+        if address.decode("utf-8", "surrogateescape").strip():
+            assert row[1] != ""
+            assert row[2] != ""
