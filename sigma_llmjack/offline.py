@@ -18,7 +18,9 @@ ontology, so any ``d3fend.*`` technique tag looks unknown to ``D3FENDTagValidato
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib
+import json
 import shutil
 import tempfile
 import threading
@@ -96,3 +98,18 @@ def use_bundled_reference_data() -> None:
 def active_reference_data() -> ReferenceDataState | None:
     """Return where the loaders point, or None before ``use_bundled_reference_data`` ran."""
     return _state
+
+
+@functools.cache
+def attack_tactic_names() -> dict[str, str]:
+    """Return ATT&CK tactic short names mapped to display names, read from the shipped bundle.
+
+    For example ``initial-access`` maps to ``Initial Access``. pySigma's loader keeps only the short names, and the Elastic backend 2.1.1 derives Kibana's
+    tactic names from them with ``str.title()``, which writes ``Initial-Access``.
+    """
+    bundle = json.loads(reference_file(LOADER_FILES["sigma.data.mitre_attack"]).read_text("utf-8"))
+    return {
+        obj["x_mitre_shortname"]: obj["name"]
+        for obj in bundle["objects"]
+        if obj.get("type") == "x-mitre-tactic"
+    }

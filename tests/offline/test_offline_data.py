@@ -22,6 +22,7 @@ from sigma_llmjack.offline import (
     REFERENCE_DIR,
     ReferenceDataError,
     active_reference_data,
+    attack_tactic_names,
     use_bundled_reference_data,
 )
 
@@ -218,3 +219,12 @@ def test_bundled_pack_kibana_threat_offline(no_network):
                 ids = [technique["id"]] + [sub["id"] for sub in technique["subtechnique"]]
                 for technique_id in ids:
                     assert tactic in mapping[technique_id], (kibana_rule["name"], technique_id)
+
+
+def test_tactic_display_names():
+    names = attack_tactic_names()
+
+    assert len(names) == 14
+    assert names["initial-access"] == "Initial Access"
+    assert names["command-and-control"] == "Command and Control"
+    assert names["impact"] == "Impact"
