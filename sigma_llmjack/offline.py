@@ -104,8 +104,9 @@ def active_reference_data() -> ReferenceDataState | None:
 def attack_tactic_names() -> dict[str, str]:
     """Return ATT&CK tactic short names mapped to display names, read from the shipped bundle.
 
-    For example ``initial-access`` maps to ``Initial Access``. pySigma's loader keeps only the short names, and the Elastic backend 2.1.1 derives Kibana's
-    tactic names from them with ``str.title()``, which writes ``Initial-Access``.
+    For example ``initial-access`` maps to ``Initial Access``. pySigma's loader keeps only the
+    short names, and the Elastic backend 2.1.1 derives Kibana's tactic names from them with
+    ``str.title()``, which writes ``Initial-Access``.
     """
     bundle = json.loads(reference_file(LOADER_FILES["sigma.data.mitre_attack"]).read_text("utf-8"))
     return {
