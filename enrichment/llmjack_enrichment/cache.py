@@ -127,7 +127,13 @@ class ReputationCache:
         if not mode or str(mode[0]).lower() != "wal":
             logger.warning("cache file %s does not support WAL mode; using %s", self.path, mode)
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        tables = self._db.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('answers', 'provider_state')"
+        ).fetchone()[0]
+        # Creating the schema takes the write lock, so a process that finds it in place
+        # does not wait behind a writer just to start.
+        if tables < 2:
+            self._db.executescript(SCHEMA)
 
     def get_many(self, provider: str, addresses: Sequence[str]) -> dict[str, ProviderAnswer]:
         """Return the unexpired cached answers of ``provider`` for ``addresses``."""

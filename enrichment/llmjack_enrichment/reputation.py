@@ -15,13 +15,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from llmjack_enrichment.cache import CacheUnavailableError, ProviderState, ReputationCache
 from llmjack_enrichment.providers import provider_classes
 from llmjack_enrichment.providers.base import Provider, ProviderAnswer
 from llmjack_enrichment.providers.merge import merge_answers
+from llmjack_enrichment.providers.pool import run_until
 from llmjack_enrichment.providers.settings import OnlineSettings, OnlineSettingsError
 from llmjack_enrichment.providers.transport import (
     Transport,
@@ -69,18 +69,21 @@ class Reputation:
     sources: tuple[str, ...]
 
 
-def is_public_address(address: str) -> bool:
-    """Return True for a valid, globally routable IPv4 or IPv6 address.
+def public_address(address: str) -> str | None:
+    """Return the canonical text of a globally routable address, or None for any other.
 
-    An IPv4-mapped IPv6 address is judged by its IPv4 address.
+    An IPv4-mapped IPv6 address becomes its IPv4 address, and IPv6 is compressed and in
+    lower case, so that one address has one cache entry.
     """
     try:
-        parsed = ipaddress.ip_address(address)
+        parsed = ipaddress.ip_address(address.strip())
     except ValueError:
-        return False
+        return None
     if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
         parsed = parsed.ipv4_mapped
-    return parsed.is_global and not parsed.is_multicast
+    if not parsed.is_global or parsed.is_multicast:
+        return None
+    return str(parsed)
 
 
 class ReputationService:
@@ -166,19 +169,13 @@ class ReputationService:
         started = time.monotonic()
         deadline = started + self.settings.time_budget - write_reserve(self.settings.time_budget)
         unique = list(dict.fromkeys(addresses))
-        results: dict[str, Reputation] = {}
-        candidates = []
-        for address in unique:
-            if is_public_address(address):
-                candidates.append(address)
-            else:
-                results[address] = Reputation(address, "not_applicable", None, None, ())
-        if len(candidates) < len(unique):
-            logger.debug("%d addresses are not public; not sent", len(unique) - len(candidates))
+        canonical = {address: public_address(address) for address in unique}
+        candidates = list(dict.fromkeys(c for c in canonical.values() if c is not None))
+        skipped = sum(1 for c in canonical.values() if c is None)
+        if skipped:
+            logger.debug("%d addresses are not public; not sent", skipped)
         if not self._providers:
-            for address in candidates:
-                results[address] = Reputation(address, "disabled", None, None, ())
-            return {address: results[address] for address in unique}
+            return {a: self._result(a, canonical[a], {}) for a in unique}
 
         self._tripped = {}
         self._sent = 0
@@ -189,11 +186,18 @@ class ReputationService:
             answers[answer.address].append(answer)
         self._store(fresh)
 
-        for address in candidates:
-            status, verdict, score, sources = merge_answers(answers[address])
-            results[address] = Reputation(address, status, verdict, score, sources)
         self._log_summary(len(candidates), cached, fresh, time.monotonic() - started)
-        return {address: results[address] for address in unique}
+        return {a: self._result(a, canonical[a], answers) for a in unique}
+
+    @staticmethod
+    def _result(
+        address: str, canonical: str | None, answers: dict[str, list[ProviderAnswer]]
+    ) -> Reputation:
+        """Build the Reputation of ``address`` as the caller spelled it."""
+        if canonical is None:
+            return Reputation(address, "not_applicable", None, None, ())
+        status, verdict, score, sources = merge_answers(answers.get(canonical, []))
+        return Reputation(address, status, verdict, score, sources)
 
     def _plan(
         self, candidates: Sequence[str], answers: dict[str, list[ProviderAnswer]]
@@ -248,34 +252,21 @@ class ReputationService:
         """Send the requests in parallel; unfinished ones at the deadline time out."""
         if not jobs:
             return []
-        workers = max(1, min(self.settings.max_concurrency, len(jobs)))
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llmjack-online")
-        futures: dict[Future, tuple[Provider, str]] = {}
-        try:
-            for provider, address in jobs:
-                futures[executor.submit(self._query, provider, address, deadline)] = (
-                    provider,
-                    address,
-                )
-            remaining = max(0.0, deadline - time.monotonic())
-            wait(list(futures), timeout=remaining)
-        finally:
-            # In-flight requests end on their own timeout, which never exceeds the
-            # budget left when they started; lookup() does not wait for them.
-            executor.shutdown(wait=False, cancel_futures=True)
 
-        answers = []
-        for future, (provider, address) in futures.items():
-            if not future.done() or future.cancelled():
-                detail = "run time budget exhausted"
-                answers.append(provider.answer(address, "timeout", detail=detail))
-            elif future.exception() is not None:
-                # A provider bug fails this address only; the summary logs the first one.
-                detail = f"internal error: {future.exception()!r}"
-                answers.append(provider.answer(address, "error", detail=detail))
-            else:
-                answers.append(future.result())
-        return answers
+        def fail(job: tuple[Provider, str], status: str) -> ProviderAnswer:
+            provider, address = job
+            detail = "run time budget exhausted" if status == "timeout" else "internal error"
+            return provider.answer(address, status, detail=detail)
+
+        # lookup() does not wait for requests still in flight at the deadline. Their
+        # connect and read timeouts are at most the budget left when they started.
+        return run_until(
+            jobs,
+            lambda job: self._query(job[0], job[1], deadline),
+            fail,
+            self.settings.max_concurrency,
+            deadline,
+        )
 
     def _query(self, provider: Provider, address: str, deadline: float) -> ProviderAnswer:
         """Ask one provider about one address and return its answer or failure status."""

@@ -19,7 +19,6 @@ from llmjack_enrichment.secrets import Secret
 # "not_applicable" are answers and may be cached. The others describe a failure and
 # never are.
 CACHEABLE_STATUSES = frozenset({"ok", "no_data", "not_applicable"})
-FAILURE_STATUSES = frozenset({"rate_limited", "unauthorized", "timeout", "error", "disabled"})
 VERDICTS = ("malicious", "suspicious", "benign")
 
 
@@ -45,8 +44,8 @@ class ScoreThresholds:
 class ProviderAnswer:
     """One provider's answer about one address.
 
-    ``detail`` is a short human-readable note for logs (never cached, never containing
-    the key). ``retry_at`` is the epoch time a rate limit ends, for "rate_limited".
+    ``detail`` is a short human-readable note for logs. It is never cached and never
+    contains the key.
     """
 
     provider: str
@@ -55,7 +54,6 @@ class ProviderAnswer:
     verdict: str | None = None
     score: int | None = None
     detail: str = ""
-    retry_at: float | None = None
 
     @property
     def cacheable(self) -> bool:

@@ -217,3 +217,28 @@ def test_locked_database_is_waited_for(tmp_path):
     assert stored == 1
     assert list(cache.get_many("abuseipdb", ["81.2.69.14"])) == ["81.2.69.14"]
     cache.close()
+
+
+def test_cache_locked_throughout_lookup(tmp_path, caplog):
+    path = tmp_path / "cache.sqlite3"
+    ReputationCache(path, CacheTTLs()).close()
+    holder = sqlite3.connect(str(path), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with FakeProvider("abuseipdb", KEY) as abuse:
+            settings = make_settings(tmp_path, abuse, time_budget="2")
+            service = ReputationService(settings)
+            try:
+                results = service.lookup(["81.2.69.15", "81.2.69.16"])
+            finally:
+                service.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert results["81.2.69.15"].status == "ok"
+    assert results["81.2.69.16"].status == "ok"
+    assert service.problems == []
+    assert "cache write failed" in caplog.text
+    assert "locked" in caplog.text
+    assert cached_rows(path) == []

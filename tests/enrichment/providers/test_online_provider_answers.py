@@ -253,11 +253,19 @@ def test_private_addresses_never_sent(tmp_path):
 
 def test_ipv6_and_mapped_addresses_are_sent(tmp_path):
     with FakeProvider("abuseipdb", ABUSE_KEY) as abuse:
-        results = run_lookup(make_settings(tmp_path, abuse), ["2600:1f18::1", "::ffff:3.80.12.34"])
-        assert sorted(abuse.addresses_requested()) == ["2600:1f18::1", "::ffff:3.80.12.34"]
+        results = run_lookup(
+            make_settings(tmp_path, abuse),
+            ["2600:1F18:0::1", "2600:1f18::1", "::ffff:3.80.12.34", "3.80.12.34"],
+        )
+        assert sorted(abuse.addresses_requested()) == ["2600:1f18::1", "3.80.12.34"]
 
-    assert results["2600:1f18::1"].status == "ok"
+    assert list(results) == ["2600:1F18:0::1", "2600:1f18::1", "::ffff:3.80.12.34", "3.80.12.34"]
+    assert results["2600:1F18:0::1"].address == "2600:1F18:0::1"
+    assert results["2600:1F18:0::1"].status == "ok"
     assert results["::ffff:3.80.12.34"].status == "ok"
+    assert results["::ffff:3.80.12.34"] == Reputation(
+        "::ffff:3.80.12.34", "ok", "suspicious", 34, ("abuseipdb",)
+    )
 
 
 def test_no_provider_means_disabled(tmp_path):
