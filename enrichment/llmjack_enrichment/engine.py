@@ -107,9 +107,12 @@ class Enricher:
             ReputationService,
         )
 
-        base_dir = self.settings.source.parent if self.settings.source else self.settings.data_dir
+        # Relative paths of the [online] section (cache, key files) are under the data folder,
+        # which survives app upgrades, unlike a Splunk app's default/ folder.
         try:
-            online_settings = OnlineSettings.from_mapping(self.settings.online, base_dir)
+            online_settings = OnlineSettings.from_mapping(
+                self.settings.online, self.settings.data_dir
+            )
         except OnlineSettingsError as error:
             logger.error("invalid [online] settings: %s; no online lookups this run", error)
             return None
