@@ -29,6 +29,7 @@ from sigma_llmjack.pipelines.common import (
 )
 from sigma_llmjack.pipelines.elastic_transformations import (
     CaseInsensitiveRegexTransformation,
+    FlattenedToStringFieldTransformation,
     KibanaRuleFixupTransformation,
     TypedValueCondition,
 )
@@ -153,6 +154,13 @@ def elastic_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Pro
     """
     settings = ElasticOptions.from_mapping(options or {})
     items = [unsupported_logsource_item("Elastic"), *_field_mapping_items()]
+    items.append(
+        ProcessingItem(
+            identifier="llmjack_esql_flattened_as_string",
+            transformation=FlattenedToStringFieldTransformation(),
+            rule_conditions=[cloudtrail_condition()],
+        )
+    )
     items.append(
         ProcessingItem(
             identifier="llmjack_elastic_case_insensitive",

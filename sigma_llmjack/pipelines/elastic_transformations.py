@@ -6,12 +6,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaTransformationError
 from sigma.processing.conditions.base import ValueProcessingCondition
 from sigma.processing.postprocessing import QueryPostprocessingTransformation
-from sigma.processing.transformations.base import StringValueTransformation
-from sigma.rule import SigmaRule
+from sigma.processing.transformations.base import (
+    DetectionItemTransformation,
+    StringValueTransformation,
+)
+from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import (
+    SigmaBool,
     SigmaCasedString,
+    SigmaNumber,
     SigmaRegularExpression,
     SigmaString,
     SigmaType,
@@ -19,11 +25,14 @@ from sigma.types import (
 )
 
 # Characters with a meaning in Lucene regular expressions (also used by ES|QL RLIKE), including
-# the optional operators # @ & < > ~ that Elasticsearch enables by default.
-LUCENE_REGEX_RESERVED = frozenset('.?+*|{}[]()"\\#@&<>~')
+# the optional operators # @ & < > ~ that Elasticsearch enables by default. Lucene reads ^ and $
+# literally, but they are escaped too, so the expression means the same in PCRE-like engines.
+LUCENE_REGEX_RESERVED = frozenset('.?+*|{}[]()"\\#@&<>~^$')
 
 # Backend names (Backend.name) whose equality tests compare keyword fields case-sensitively.
-CASE_SENSITIVE_BACKENDS = frozenset({"Elasticsearch Lucene", "ES|QL backend"})
+ESQL_BACKEND = "ES|QL backend"
+CASE_SENSITIVE_BACKENDS = frozenset({"Elasticsearch Lucene", ESQL_BACKEND})
+FLATTENED_PREFIX = "aws.cloudtrail.flattened."
 
 BOOLEAN_WORDS = frozenset({"true", "false"})
 KIBANA_SEVERITIES = ("low", "medium", "high", "critical")
@@ -61,9 +70,9 @@ def case_insensitive_regex(value: SigmaString) -> str:
     return "".join(pieces)
 
 
-def _regex_character(character: str) -> str:
+def _regex_character(character: str, fold_case: bool = True) -> str:
     lower, upper = character.lower(), character.upper()
-    if lower != upper and len(lower) == 1 and len(upper) == 1:
+    if fold_case and lower != upper and len(lower) == 1 and len(upper) == 1:
         return f"[{lower}{upper}]"
     if character in LUCENE_REGEX_RESERVED:
         return "\\" + character
@@ -127,3 +136,60 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
             elif isinstance(index, list) and index[:1] == [LUCENE_DEFAULT_INDEX_PREFIX]:
                 query["index"] = list(self.index)
         return query
+
+
+def map_entry_regex(key: str, value: SigmaString) -> str:
+    """Build a Lucene regex for ``key=value`` inside a Java map rendered as ``{k=v, k2=v2}``.
+
+    Sigma wildcards stop at the ``,`` or ``}`` that ends the entry, so a wildcard cannot run into
+    the next key. Values compare case-sensitively, as on the flattened field.
+    """
+    pieces = [".*[{ ]", *(_regex_character(c, fold_case=False) for c in key), "="]
+    for part in value.s:
+        if part == SpecialChars.WILDCARD_MULTI:
+            pieces.append("[^,}]*")
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            pieces.append("[^,}]")
+        else:
+            pieces.extend(_regex_character(c, fold_case=False) for c in str(part))
+    pieces.append("[,}].*")
+    return "".join(pieces)
+
+
+@dataclass
+class FlattenedToStringFieldTransformation(DetectionItemTransformation):
+    """Rewrite tests on ``aws.cloudtrail.flattened.*`` for ES|QL, which cannot read those fields.
+
+    ES|QL has no support for the ``flattened`` field type, so it cannot see
+    ``aws.cloudtrail.flattened.request_parameters.modelId``. The integration also keeps each of
+    these objects as a keyword string in Java map form (``aws.cloudtrail.request_parameters`` is
+    ``{modelId=anthropic.claude-v2, accept=*/*}``), and the test becomes a regex on that string.
+    Other backends keep the flattened field.
+
+    NOTE: only the last key of a nested path is matched, and a value that itself contains ``,``
+    or ``}`` cannot match; a null test (key absent) has no string form and is rejected.
+    """
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
+        backend = self._pipeline.vars.get("backend") if self._pipeline is not None else None
+        field = detection_item.field
+        if backend != ESQL_BACKEND or field is None or not field.startswith(FLATTENED_PREFIX):
+            return None
+        container, _, key_path = field[len(FLATTENED_PREFIX) :].partition(".")
+        key = key_path.rsplit(".", 1)[-1]
+        values: list[SigmaType] = []
+        for value in detection_item.value:
+            if isinstance(value, (SigmaNumber, SigmaBool)):
+                value = SigmaString(
+                    str(value).lower() if isinstance(value, SigmaBool) else str(value)
+                )
+            if not isinstance(value, SigmaString):
+                raise SigmaTransformationError(
+                    f"the field '{field}' is compared with {type(value).__name__}, which ES|QL "
+                    f"cannot test on the string form aws.cloudtrail.{container}",
+                    source=detection_item.source,
+                )
+            values.append(SigmaRegularExpression(map_entry_regex(key, value)))
+        detection_item.field = f"aws.cloudtrail.{container}"
+        detection_item.value = values
+        return detection_item
