@@ -47,7 +47,8 @@ def test_rule_shape(rule_file: Path) -> None:
     if "correlation" in rule:
         assert rule_file.name.startswith("correlation_aws_cloudtrail_bedrock_")
         assert rule["correlation"]["type"] in CORRELATION_TYPES
-        assert "userIdentity.accessKeyId" in rule["correlation"]["group-by"]
+        group_by = set(rule["correlation"]["group-by"])
+        assert group_by & {"userIdentity.accessKeyId", "userIdentity.arn"}
     else:
         assert rule_file.name.startswith("aws_cloudtrail_bedrock_")
         assert rule["logsource"] == {"product": "aws", "service": "cloudtrail"}
