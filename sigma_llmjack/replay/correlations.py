@@ -17,7 +17,7 @@ from sigma.backends.sqlite.runtime import execute_plan
 
 from sigma_llmjack.replay.compiler import CompiledRule
 from sigma_llmjack.replay.database import ID_COLUMN, LINE_COLUMN, SOURCE_COLUMN, TIME_COLUMN
-from sigma_llmjack.replay.results import REPORT_FIELDS, Match, ReplayResult
+from sigma_llmjack.replay.results import REPORT_FIELDS, Match
 
 # A correlation match lists at most this many distinct values of one report field.
 MAX_LISTED_VALUES = 5
@@ -42,15 +42,17 @@ class Episode:
 
 
 def run_correlation(
-    connection: sqlite3.Connection, rule: CompiledRule, result: ReplayResult
-) -> list[Match]:
-    """Execute one correlation plan and return one match per episode."""
+    connection: sqlite3.Connection, rule: CompiledRule
+) -> tuple[list[Match], dict[str, int]]:
+    """Execute one correlation plan; return one match per episode and the events set aside.
+
+    The second value maps a reason (``invalid_timestamp``, ``missing_group_key``) to the number
+    of events that matched a referenced rule but could not be placed in a window or group.
+    """
     assert rule.plan is not None
     alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
     counted = {reason: count for reason, count in diagnostics.items() if count}
-    if counted:
-        result.diagnostics[rule.rule_id] = counted
-    return [_episode_match(rule, episode) for episode in merge_alerts(alerts)]
+    return [_episode_match(rule, episode) for episode in merge_alerts(alerts)], counted
 
 
 def merge_alerts(alerts: list[dict[str, Any]]) -> list[Episode]:

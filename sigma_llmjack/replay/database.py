@@ -7,8 +7,8 @@ column of NULLs, never an SQL error. Columns for fields no rule reads are not cr
 CloudTrail holds thousands of distinct request parameter paths, more than SQLite's default limit of
 2000 columns, and every extra column costs insert time.
 
-The database is a file in a temporary folder, so memory use does not grow with the input; the file
-is removed when the store closes.
+The database is a file in a temporary folder, and each connection caches at most CACHE_KIB of it,
+so memory use does not grow with the input. The file is removed when the store closes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ LINE_COLUMN = "_replay_line"
 INTERNAL_COLUMNS = (TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN)
 
 BATCH_SIZE = 5000
+# Page cache of each connection in KiB. It bounds the memory the database takes whatever the size
+# of the input, and the operating system's file cache serves the rest.
+CACHE_KIB = 16384
 
 
 def quote_identifier(name: str) -> str:
@@ -72,10 +75,24 @@ class EventStore:
         self.path = Path(self._folder) / "events.sqlite3"
         self.connection = sqlite3.connect(self.path, isolation_level=None)
         self.connection.create_function("REGEXP", 2, regexp, deterministic=True)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536"):
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
             self.connection.execute(f"PRAGMA {pragma}")
+        self._readers: list[sqlite3.Connection] = []
         self._create_table()
         self.count = 0
+
+    def open_reader(self) -> sqlite3.Connection:
+        """Open another connection that reads the table, for evaluating rules in a thread.
+
+        Correlation plans create temporary tables, which belong to their connection, so
+        readers in different threads never see each other's. The store closes its readers.
+        """
+        uri = self.path.as_uri() + "?mode=ro"
+        reader = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        reader.create_function("REGEXP", 2, regexp, deterministic=True)
+        reader.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        self._readers.append(reader)
+        return reader
 
     def _create_table(self) -> None:
         declared = [f"{ID_COLUMN} INTEGER PRIMARY KEY", f"{LINE_COLUMN} INTEGER"]
@@ -90,7 +107,7 @@ class EventStore:
             f"VALUES ({placeholders})"
         )
 
-    def insert(self, rows: Iterable[tuple[Any, ...]]) -> None:
+    def insert(self, rows: Iterable[Sequence[Any]]) -> None:
         """Insert rows of (time, source, line, *column values) in batches of BATCH_SIZE."""
         for batch in _batches(rows, BATCH_SIZE):
             self.connection.execute("BEGIN")
@@ -99,7 +116,9 @@ class EventStore:
             self.count += len(batch)
 
     def close(self) -> None:
-        """Close the connection and delete the database file."""
+        """Close every connection and delete the database file."""
+        for reader in self._readers:
+            reader.close()
         self.connection.close()
         shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -121,8 +140,8 @@ def _unique_columns(fields: Iterable[str]) -> list[str]:
     return columns
 
 
-def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
+def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    batch: list[Sequence[Any]] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from sigma_llmjack.replay.compiler import CompiledPack, CompiledRule, RuleError
@@ -25,6 +29,9 @@ from sigma_llmjack.replay.results import (
 )
 from sigma_llmjack.replay.timestamps import record_time
 
+# Rules are evaluated in at most this many threads.
+MAX_WORKERS = 4
+
 
 def store_fields(pack: CompiledPack) -> list[str]:
     """Return the columns the store needs: report fields first, then every rule field."""
@@ -34,38 +41,85 @@ def store_fields(pack: CompiledPack) -> list[str]:
 def load_store(store: EventStore, records: Iterable[SourcedRecord], result: ReplayResult) -> None:
     """Insert records into ``store``; a record that is not a JSON object is skipped and noted."""
 
-    def rows() -> Iterable[tuple[Any, ...]]:
+    def rows() -> Iterable[list[Any]]:
         extract = store.extractor.row
         for item in records:
             record = item.record
-            if not isinstance(record, Mapping):
+            if type(record) is not dict and isinstance(record, Mapping):
+                record = dict(record)
+            if type(record) is not dict:
                 reason = f"record is a JSON {type(record).__name__}, not an object"
                 result.skipped.append(Skipped(item.source, item.line, reason))
                 continue
-            yield (record_time(record), item.source, item.line, *extract(record))
+            yield extract(record, [record_time(record), item.source, item.line])
 
     store.insert(rows())
     result.records = store.count
 
 
-def evaluate(store: EventStore, pack: CompiledPack, result: ReplayResult) -> None:
-    """Run every compiled rule on ``store`` and add matches and failures to ``result``."""
+@dataclass
+class RuleOutcome:
+    """What evaluating one rule produced: matches, or the reason it failed."""
+
+    rule: CompiledRule
+    matches: list[Match] = field(default_factory=list)
+    diagnostics: dict[str, int] = field(default_factory=dict)
+    error: RuleError | None = None
+
+
+def evaluate(
+    store: EventStore, pack: CompiledPack, result: ReplayResult, workers: int | None = None
+) -> None:
+    """Run every compiled rule on ``store`` and add matches and failures to ``result``.
+
+    Rules run in ``workers`` threads (default: one per CPU, at most MAX_WORKERS), each with its
+    own connection. SQLite releases the GIL while it executes a statement, so rules evaluate in
+    parallel. Correlations start first because they take longest.
+    """
     result.errors.extend(pack.errors)
-    for rule in pack.rules:
-        try:
-            if rule.correlation:
-                matches = run_correlation(store.connection, rule, result)
-            else:
-                matches = _run_detection(store, rule)
-        except sqlite3.Error as error:
-            result.errors.append(
-                RuleError(rule.rule_id, rule.title, f"SQLite failed: {error}", rule.source)
-            )
+    rules = sorted(pack.rules, key=lambda rule: not rule.correlation)
+    if workers is None:
+        workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    workers = max(1, min(workers, len(rules)))
+
+    if workers == 1:
+        outcomes = [run_rule(store.connection, rule) for rule in rules]
+    else:
+        local = threading.local()
+
+        def run_in_thread(rule: CompiledRule) -> RuleOutcome:
+            connection = getattr(local, "connection", None)
+            if connection is None:
+                connection = local.connection = store.open_reader()
+            return run_rule(connection, rule)
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="llmjack-replay") as pool:
+            outcomes = list(pool.map(run_in_thread, rules))
+
+    for outcome in outcomes:
+        if outcome.error is not None:
+            result.errors.append(outcome.error)
             continue
         result.rules_evaluated += 1
-        result.matches.extend(matches)
+        result.matches.extend(outcome.matches)
+        if outcome.diagnostics:
+            result.diagnostics[outcome.rule.rule_id] = outcome.diagnostics
     result.matches.sort(key=_match_order)
     result.errors.sort(key=lambda error: error.rule_id)
+
+
+def run_rule(connection: sqlite3.Connection, rule: CompiledRule) -> RuleOutcome:
+    """Evaluate one rule on ``connection``; an SQLite failure becomes the outcome's error."""
+    outcome = RuleOutcome(rule)
+    try:
+        if rule.correlation:
+            outcome.matches, outcome.diagnostics = run_correlation(connection, rule)
+        else:
+            outcome.matches = _run_detection(connection, rule)
+    except sqlite3.Error as error:
+        reason = f"SQLite failed: {error}"
+        outcome.error = RuleError(rule.rule_id, rule.title, reason, rule.source)
+    return outcome
 
 
 def _match_order(match: Match) -> tuple[Any, ...]:
@@ -77,12 +131,12 @@ def _selected_columns() -> str:
     return ", ".join(quote_identifier(name) for name in names)
 
 
-def _run_detection(store: EventStore, rule: CompiledRule) -> list[Match]:
+def _run_detection(connection: sqlite3.Connection, rule: CompiledRule) -> list[Match]:
     seen: set[int] = set()
     matches = []
     for query in rule.queries:
         sql = f"SELECT {_selected_columns()} FROM ({query})"
-        for row in store.connection.execute(sql):
+        for row in connection.execute(sql):
             row_id, time, source, line, *values = row
             if row_id in seen:
                 continue

@@ -90,18 +90,66 @@ def _walk_list(node: list[Any], parts: Sequence[str], start: int) -> Any:
 
 
 class FieldExtractor:
-    """Turn records into rows of column text for a fixed list of dotted field names."""
+    """Turn records into rows of column text for a fixed list of dotted field names.
+
+    Most fields are plain nested keys, so ``row`` walks dictionaries directly and calls the
+    general ``lookup`` only when it meets a list or a key that contains a dot.
+    """
 
     def __init__(self, fields: Iterable[str]) -> None:
         self.fields = list(fields)
-        self._paths = [tuple(field.split(".")) for field in self.fields]
+        self._paths = [_compile_path(field) for field in self.fields]
 
-    def row(self, record: Mapping[str, Any]) -> list[str | None]:
-        """Return the column text of every field, in the order of ``fields``."""
-        row: list[str | None] = []
-        for parts in self._paths:
-            value = record.get(parts[0], _MISSING) if len(parts) == 1 else _MISSING
-            if value is _MISSING:
-                value = _walk(record, parts, 0)
-            row.append(None if value is _MISSING else to_text(value))
+    def row(self, record: dict[str, Any], row: list[Any] | None = None) -> list[Any]:
+        """Return the column text of every field, in the order of ``fields``.
+
+        The values are appended to ``row`` when one is given, so a caller can put its own
+        columns first without copying.
+        """
+        if row is None:
+            row = []
+        append = row.append
+        for parts, joined in self._paths:
+            node: Any = record
+            for part in parts:
+                if type(node) is not dict:
+                    node = _walk(record, parts, 0) if type(node) is list else _MISSING
+                    break
+                node = node.get(part, _MISSING)
+                if node is _MISSING:
+                    if joined and _has_joined_key(record, parts, joined):
+                        node = _walk(record, parts, 0)
+                    break
+            if node is _MISSING or node is None:
+                append(None)
+            elif type(node) is str:
+                append(node)
+            else:
+                append(to_text(node))
         return row
+
+
+def _compile_path(field: str) -> tuple[tuple[str, ...], list[tuple[int, str]]]:
+    # (step, key) for every key that joins a step of the path with later ones ("a.b", "a.b.c"),
+    # which a record exported from a flat store may use instead of nesting.
+    parts = tuple(field.split("."))
+    joined = [
+        (start, ".".join(parts[start:end]))
+        for start in range(len(parts) - 1)
+        for end in range(start + 2, len(parts) + 1)
+    ]
+    return parts, joined
+
+
+def _has_joined_key(
+    record: dict[str, Any], parts: Sequence[str], joined: list[tuple[int, str]]
+) -> bool:
+    node: Any = record
+    step = 0
+    for key_step, key in joined:
+        while step < key_step:
+            node = node.get(parts[step]) if type(node) is dict else None
+            step += 1
+        if type(node) is dict and key in node:
+            return True
+    return False

@@ -35,6 +35,8 @@ from sigma_llmjack.replay.scanner import JsonScanner, MalformedValue, ScanError
 
 GZIP_MAGIC = b"\x1f\x8b"
 STDIN_NAME = "-"
+# Keys whose presence may mean a value wraps records rather than being one; see ``unwrap``.
+WRAPPER_KEYS = frozenset({"Records", "events", "log", "@message", "message"})
 
 
 class LogReadError(Exception):
@@ -64,6 +66,9 @@ def read_log(path: str | Path, skipped: list[Skipped]) -> Iterator[SourcedRecord
         scanner = JsonScanner(text)
         try:
             for value, line in _values(scanner, name, skipped):
+                if type(value) is dict and WRAPPER_KEYS.isdisjoint(value.keys()):
+                    yield SourcedRecord(value, name, line)
+                    continue
                 for record in unwrap(value):
                     yield SourcedRecord(record, name, line)
         except (OSError, EOFError, zlib.error) as error:

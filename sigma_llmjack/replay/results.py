@@ -82,7 +82,7 @@ class ReplayResult:
         return counts
 
 
-@dataclass
+@dataclass(slots=True)
 class SourcedRecord:
     """A parsed record and where it came from (file and line, or None for in-memory events)."""
 

@@ -19,6 +19,10 @@ from typing import Any
 # model-invocation logs and GCP audit logs, Azure diagnostic logs, OpenAI audit logs.
 TIME_KEYS = ("eventTime", "@timestamp", "timestamp", "time", "effective_at")
 
+# CloudTrail's own form, 2024-10-17T20:09:52Z, which needs only the milliseconds added.
+_CLOUDTRAIL = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
+)
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
     r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?"
@@ -32,6 +36,8 @@ _EPOCH_SCALES = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3))
 def normalise_time(value: Any) -> str | None:
     """Return ``value`` as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``, or None if it is not a time."""
     if isinstance(value, str):
+        if _CLOUDTRAIL.fullmatch(value):
+            return value[:19] + ".000Z"
         return _from_text(value.strip())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(float(value))

@@ -76,3 +76,29 @@ def test_bundled_pack_used_by_default() -> None:
     result = replay_events([cloudtrail()])
     assert result.records == 1
     assert result.rules_evaluated + len(result.errors) > 0
+
+
+def test_threads_give_same_result() -> None:
+    from sigma_llmjack.config import load_config
+    from sigma_llmjack.replay.compiler import compile_paths
+    from sigma_llmjack.replay.database import EventStore
+    from sigma_llmjack.replay.engine import evaluate, load_store, store_fields
+    from sigma_llmjack.replay.results import ReplayResult, SourcedRecord
+
+    events = [cloudtrail(time=at(minute), awsRegion="eu-north-1") for minute in range(5)]
+    pack = compile_paths([DETECTION, CORRELATION], load_config())
+    outputs = []
+    for workers in (1, 2, 4):
+        result = ReplayResult()
+        with EventStore(store_fields(pack)) as store:
+            records = (SourcedRecord(event, None, line) for line, event in enumerate(events, 1))
+            load_store(store, records, result)
+            evaluate(store, pack, result, workers=workers)
+        outputs.append(result)
+    first = outputs[0]
+    assert len(first.matches) > 5
+    assert any(match.correlation for match in first.matches)
+    for other in outputs[1:]:
+        assert other.matches == first.matches
+        assert other.errors == first.errors
+        assert other.rules_evaluated == first.rules_evaluated
