@@ -18,7 +18,8 @@ REDACTED = "[REDACTED]"
 
 
 class KeyFileError(ValueError):
-    """A key file is missing, unreadable, empty or readable by other users."""
+    """A key file is missing, unreadable, empty or readable by other users, or a key
+    (from a file or the environment) cannot be sent in an HTTP header."""
 
 
 class Secret:
@@ -63,10 +64,22 @@ def load_key(
     env = os.environ if environ is None else environ
     value = env.get(key_env_var(provider), "").strip()
     if value:
+        check_key_text(value, key_env_var(provider))
         return Secret(value)
     if key_file is None:
         return None
-    return Secret(read_key_file(key_file))
+    value = read_key_file(key_file)
+    check_key_text(value, f"key file {key_file}")
+    return Secret(value)
+
+
+def check_key_text(value: str, origin: str) -> None:
+    """Reject a key that HTTP headers cannot carry, naming where it came from, not its text."""
+    if not all(" " < ch <= "~" for ch in value):
+        raise KeyFileError(
+            f"the key in {origin} contains spaces, control or non-ASCII characters; "
+            "copy the key again from the provider's account page"
+        )
 
 
 def read_key_file(path: Path) -> str:

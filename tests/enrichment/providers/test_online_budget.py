@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from fake_services import Answer, FakeProvider
 from llmjack_enrichment.reputation import ReputationService
-from online_helpers import cached_rows, clear_proxy_environment, make_settings
+from online_helpers import (
+    cached_rows,
+    clear_proxy_environment,
+    finish_worker,
+    make_settings,
+    settings_section,
+    start_worker,
+)
 
 KEY = "abuse-key-77d0a3e1"
 
@@ -82,3 +89,15 @@ def test_queue_left_at_deadline_times_out(tmp_path):
     assert "timeout" in statuses
     assert requested < len(addresses)
     assert len(cached_rows(settings.cache_path)) == statuses.count("ok")
+
+
+def test_process_exits_while_request_open(tmp_path):
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        abuse.set_default(Answer(hold=True))
+        section = settings_section(tmp_path, abuse, time_budget="1", request_timeout="30")
+        output, _ = finish_worker(start_worker(tmp_path, "silent", section, ["81.2.69.175"]))
+        # The process has exited although its request is still waiting on the service.
+        assert abuse.completed == 0
+        assert abuse.addresses_requested() == ["81.2.69.175"]
+
+    assert output["81.2.69.175"][0] == "timeout"

@@ -180,3 +180,18 @@ def test_key_never_leaves_process(tmp_path, monkeypatch, caplog, capfd):
     assert files
     for path in files:
         assert KEY.encode() not in path.read_bytes()
+
+
+@pytest.mark.parametrize("value", ["two words", "caf\u00e9-key", "key\x07tail"])
+def test_key_unfit_for_header_rejected(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("LLMJACK_ABUSEIPDB_KEY", value)
+    with pytest.raises(KeyFileError) as caught:
+        load_key("abuseipdb", None)
+    assert "LLMJACK_ABUSEIPDB_KEY" in str(caught.value)
+    assert value not in str(caught.value)
+
+    key_file = write_key_file(tmp_path / "abuseipdb.key", 0o600, value + "\n")
+    monkeypatch.delenv("LLMJACK_ABUSEIPDB_KEY")
+    with pytest.raises(KeyFileError) as caught:
+        load_key("abuseipdb", key_file)
+    assert str(key_file) in str(caught.value)
