@@ -121,7 +121,10 @@ class ReputationService:
         classes = provider_classes()
         providers = []
         for name in self.settings.providers:
-            cls = classes[name]
+            cls = classes.get(name)
+            if cls is None:
+                self._problem(f"unknown provider {name!r}; known: {', '.join(sorted(classes))}")
+                continue
             try:
                 key = load_key(name, self.settings.key_files.get(name))
             except KeyFileError as exc:

@@ -118,6 +118,37 @@ def test_rate_limit_marks_provider_until_retry_after(tmp_path):
     assert {row[0] for row in cached_rows(settings.cache_path)} == {"greynoise"}
 
 
+def test_rate_limit_never_sleeps(tmp_path, monkeypatch):
+    sleeps: list[float] = []
+    real_sleep = time.sleep
+
+    def recording_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        real_sleep(min(seconds, 0.1))
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
+    with FakeProvider("abuseipdb", ABUSE_KEY) as abuse:
+        abuse.set_default(json_answer(429, {"errors": []}, **{"Retry-After": "86400"}))
+        results = run_lookup(make_settings(tmp_path, abuse), ADDRESSES)
+
+    assert {r.status for r in results.values()} == {"rate_limited"}
+    assert [s for s in sleeps if s >= 1] == []
+
+
+def test_rate_limit_without_retry_after(tmp_path):
+    with FakeProvider("abuseipdb", ABUSE_KEY) as abuse:
+        abuse.set_default(json_answer(429, {"errors": []}))
+        settings = make_settings(tmp_path, abuse, rate_limit_cooldown="5m", max_concurrency="1")
+        before = time.time()
+        results = run_lookup(settings, ADDRESSES[:2])
+        after = time.time()
+
+    status, until = provider_states(settings.cache_path)["abuseipdb"]
+    assert results[ADDRESSES[0]].status == "rate_limited"
+    assert status == "rate_limited"
+    assert before + 300 <= until <= after + 300
+
+
 def test_rate_limit_leaves_remaining_rows_a_status(tmp_path):
     with FakeProvider("abuseipdb", ABUSE_KEY) as abuse:
         abuse.set_default(json_answer(429, {"errors": []}, **{"Retry-After": "86400"}))
@@ -266,6 +297,29 @@ def test_ipv6_and_mapped_addresses_are_sent(tmp_path):
     assert results["::ffff:3.80.12.34"] == Reputation(
         "::ffff:3.80.12.34", "ok", "suspicious", 34, ("abuseipdb",)
     )
+
+
+def test_greynoise_without_key_sends_none(tmp_path, monkeypatch):
+    monkeypatch.delenv("LLMJACK_GREYNOISE_KEY")
+    with FakeProvider("greynoise") as grey:
+        results = run_lookup(make_settings(tmp_path, grey), ["81.2.69.95"])
+        headers = grey.requests[0].headers
+
+    assert results["81.2.69.95"].status == "ok"
+    assert "key" not in headers
+
+
+def test_unknown_provider_in_settings_reported(tmp_path):
+    settings = make_settings(tmp_path)
+    settings.providers = ("shodan",)
+    service = ReputationService(settings)
+    try:
+        results = service.lookup(["81.2.69.96"])
+    finally:
+        service.close()
+
+    assert results["81.2.69.96"].status == "disabled"
+    assert "unknown provider 'shodan'" in service.problems[0]
 
 
 def test_no_provider_means_disabled(tmp_path):
