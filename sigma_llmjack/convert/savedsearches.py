@@ -66,12 +66,12 @@ def rule_settings(
 
     def settings(rule: SigmaRule | SigmaCorrelationRule) -> dict[str, str]:
         end = schedule.lag_minutes
-        start = end + schedule.window_minutes(rule)
+        window = schedule.window_minutes(rule)
         level = rule.level.name.lower() if rule.level is not None else "medium"
-        return {
+        values = {
             "enableSched": "1",
             "cron_schedule": f"*/{schedule.interval_minutes} * * * *",
-            "dispatch.earliest_time": f"-{start}m@m",
+            "dispatch.earliest_time": f"-{end + window}m@m",
             "dispatch.latest_time": f"-{end}m@m" if end else "now",
             "alert.track": "1",
             "alert.severity": str(ALERT_SEVERITY.get(level, 4)),
@@ -80,6 +80,15 @@ def rule_settings(
             "relation": "greater than",
             "quantity": "0",
         }
+        if window > schedule.interval_minutes:
+            # Windows longer than the interval overlap, so the same group would alert again on
+            # the next runs; suppress repeats per group for one window.
+            values["alert.suppress"] = "1"
+            values["alert.suppress.period"] = f"{window}m"
+            group_by = getattr(rule, "group_by", None) or []
+            if group_by:
+                values["alert.suppress.fields"] = ",".join(group_by)
+        return values
 
     return settings
 
