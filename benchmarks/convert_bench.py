@@ -69,8 +69,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs per command (default 5)")
     arguments = parser.parse_args()
 
-    # sigma-cli lists the sigma.pipelines namespace with pkgutil, which does not see modules an
-    # editable install serves through an import hook; the repository root on PYTHONPATH does.
+    # sigma-cli lists the sigma.pipelines namespace with pkgutil, which does not see modules that
+    # an editable install serves through an import hook. The repository root on PYTHONPATH works.
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)

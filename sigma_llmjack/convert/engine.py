@@ -8,6 +8,7 @@ failed, while the combined output is still made by the backend's own finalizatio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,8 @@ def _failed_reference(rule: AnyRule, failed_ids: set[str]) -> str | None:
 
 def _failure(rule: AnyRule, reason: str) -> FailedRule:
     source = str(rule.source.path) if rule.source is not None and rule.source.path else "-"
+    # pySigma errors end with " in <rule file>", which FailedRule.source already holds.
+    reason = re.sub(r" in \S+\.ya?ml$", "", reason)
     return FailedRule(_rule_id(rule), rule.title, source, reason)
 
 

@@ -82,7 +82,7 @@ def rule_settings(
         }
         if window > schedule.interval_minutes:
             # Windows longer than the interval overlap, so the same group would alert again on
-            # the next runs; suppress repeats per group for one window.
+            # the next runs. Repeats are suppressed per group for one window.
             values["alert.suppress"] = "1"
             values["alert.suppress.period"] = f"{window}m"
             group_by = getattr(rule, "group_by", None) or []

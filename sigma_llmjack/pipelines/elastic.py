@@ -90,7 +90,6 @@ CLOUDTRAIL_PREFIXES: dict[str, str] = {
 }
 
 ADDRESS_FIELD = "source.ip"
-FLATTENED_PREFIX = "aws.cloudtrail.flattened."
 
 
 @dataclass(frozen=True)

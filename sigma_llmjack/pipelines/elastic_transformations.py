@@ -109,9 +109,9 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
     """Repair Kibana detection rules that the Elastic backends emit as dictionaries.
 
     ``level: informational`` becomes ``severity: informational``, which Kibana rejects, so it is
-    mapped to ``low``. CloudTrail reaches Elasticsearch minutes after the API call, so rules
-    select events by ``event.ingested`` instead of ``@timestamp``, as Elastic's own AWS rules do;
-    otherwise a late event falls outside every run's window.
+    mapped to ``low``. CloudTrail reaches Elasticsearch minutes after the API call, and a rule
+    that selects events by ``@timestamp`` skips such late events. The rules therefore select by
+    ``event.ingested``, as Elastic's own AWS rules do.
 
     The Lucene backend takes index patterns only as a backend option. Its built-in default list is
     replaced with the pipeline's index list, and a single pattern passed as a string (as sigma-cli
@@ -167,7 +167,7 @@ class FlattenedToStringFieldTransformation(DetectionItemTransformation):
     Other backends keep the flattened field.
 
     NOTE: only the last key of a nested path is matched, and a value that itself contains ``,``
-    or ``}`` cannot match; a null test (key absent) has no string form and is rejected.
+    or ``}`` cannot match. A null test (key absent) has no string form and is rejected.
     """
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:

@@ -326,3 +326,43 @@ def test_kibana_rules_built_offline(convert_case, connection_attempts, target: s
     assert kibana_rule["threat"][0]["technique"][0]["id"] == "T1496"
     assert kibana_rule["severity"] == "low"
     assert connection_attempts == []
+
+
+def flattened_values(detection: object) -> list[tuple[str, str]]:
+    """Collect (field, value) pairs of detection items on objects Elastic keeps flattened."""
+    from sigma.rule import SigmaDetection, SigmaDetectionItem
+
+    pairs: list[tuple[str, str]] = []
+    assert isinstance(detection, SigmaDetection)
+    for item in detection.detection_items:
+        if isinstance(item, SigmaDetection):
+            pairs.extend(flattened_values(item))
+        elif isinstance(item, SigmaDetectionItem) and is_flattened(item.field):
+            pairs.extend((str(item.field), str(value)) for value in item.value)
+    return pairs
+
+
+FLATTENED_OBJECTS = ("requestParameters", "additionalEventData", "responseElements")
+
+
+def is_flattened(field: str | None) -> bool:
+    return field is not None and field.split(".")[0] in FLATTENED_OBJECTS
+
+
+def test_pack_flattened_values_lower_case() -> None:
+    # Elastic's flattened fields cannot take the case-folding regex, so a pack value there must
+    # already be in the case CloudTrail writes; every such value in CloudTrail is lower case.
+    from sigma.rule import SigmaRule
+
+    from sigma_llmjack.pack import load_collection
+
+    pairs = [
+        pair
+        for rule in load_collection().rules
+        if isinstance(rule, SigmaRule)
+        for detection in rule.detection.detections.values()
+        for pair in flattened_values(detection)
+    ]
+    assert pairs
+    for field, value in pairs:
+        assert value == value.lower(), f"{field}: {value}"

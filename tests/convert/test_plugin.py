@@ -42,7 +42,7 @@ def pack_copy(tmp_path: Path) -> Path:
     """Copy the pack with correlation rules in a subfolder, after the rules they reference.
 
     sigma-cli converts rules in the order Path.glob finds them, and a correlation converted
-    before its base rules fails; glob lists a folder's files before its subfolders' files.
+    before its base rules fails. Glob lists a folder's files before its subfolders' files.
     """
     folder = tmp_path / "rules"
     (folder / "correlations").mkdir(parents=True)

@@ -3,7 +3,7 @@
 sigma-cli finds pipelines in the ``sigma.pipelines`` namespace package, so this module has no
 ``sigma/__init__.py`` above it. sigma-cli cannot read a site configuration, so these pipelines
 fill the rules' placeholders with the shipped defaults (``sigma_llmjack/data/site-defaults.yml``)
-and use the default index macro and index pattern; ``llmjack convert --config site.yml`` applies
+and use the default index macro and index pattern. ``llmjack convert --config site.yml`` applies
 site values.
 
 Building either pipeline also points pySigma's ATT&CK loader at the data shipped with the package
