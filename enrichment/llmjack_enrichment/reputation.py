@@ -180,7 +180,10 @@ class ReputationService:
         if not self._providers:
             return {a: self._result(a, canonical[a], {}) for a in unique}
 
-        self._tripped = {}
+        # A breaker tripped in an earlier run of this service stays open until it expires,
+        # even when the cache file that would carry it is unavailable.
+        now = time.time()
+        self._tripped = {n: s for n, s in self._tripped.items() if s.until > now}
         self._sent = 0
         answers: dict[str, list[ProviderAnswer]] = {address: [] for address in candidates}
         jobs, cached = self._plan(candidates, answers)
@@ -209,7 +212,7 @@ class ReputationService:
         jobs: list[tuple[Provider, str]] = []
         cached_count = 0
         for provider in self._providers:
-            state = self._stored_state(provider)
+            state = self._tripped.get(provider.name) or self._stored_state(provider)
             cached = self._cached(provider, candidates)
             cached_count += len(cached)
             for address in candidates:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fake_services import PROXY_VARIABLES, FakeProvider
 from llmjack_enrichment.reputation import OnlineSettings
 
@@ -32,9 +33,9 @@ def make_settings(tmp_path: Path, *servers: FakeProvider, **extra: str) -> Onlin
     return OnlineSettings.from_mapping(settings_section(tmp_path, *servers, **extra), tmp_path)
 
 
-def clear_proxy_environment(monkeypatch: object) -> None:
+def clear_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)  # type: ignore[attr-defined]
+        monkeypatch.delenv(name, raising=False)
 
 
 def cached_rows(cache_path: Path) -> list[tuple]:

@@ -242,3 +242,24 @@ def test_cache_locked_throughout_lookup(tmp_path, caplog):
     assert "cache write failed" in caplog.text
     assert "locked" in caplog.text
     assert cached_rows(path) == []
+
+
+def test_breaker_kept_without_cache_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        abuse.set_default(json_answer(429, {"errors": []}, **{"Retry-After": "3600"}))
+        settings = make_settings(
+            tmp_path, abuse, cache_path=str(blocker / "c.sqlite3"), max_concurrency="1"
+        )
+        service = ReputationService(settings)
+        try:
+            first = service.lookup(["81.2.69.17"])
+            abuse.set_default(None)
+            second = service.lookup(["81.2.69.18"])
+        finally:
+            service.close()
+        assert len(abuse.requests) == 1
+
+    assert first["81.2.69.17"].status == "rate_limited"
+    assert second["81.2.69.18"].status == "rate_limited"
