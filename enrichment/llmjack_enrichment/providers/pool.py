@@ -1,9 +1,9 @@
 """Run provider requests on a few daemon threads until a deadline.
 
 ``concurrent.futures.ThreadPoolExecutor`` joins its threads when the interpreter exits,
-so a request still waiting on a silent service would keep the lookup process alive after
-its output is written. Daemon threads do not, and a caller that reaches its deadline
-simply stops waiting for them.
+so a request still waiting on a silent service would keep the lookup process alive until
+that request's own timeout, after the output is written. Daemon threads do not delay the
+exit, and a caller that reaches its deadline stops waiting for them.
 """
 
 from __future__ import annotations
