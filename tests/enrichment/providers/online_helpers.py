@@ -74,3 +74,19 @@ def finish_worker(process: subprocess.Popen) -> tuple[dict[str, list], str]:
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     return json.loads(stdout), stderr
+
+
+def hammer_cache(path: str, worker: int, rounds: int) -> None:
+    """Write and read the cache file in many short transactions (a child process body)."""
+    from llmjack_enrichment.cache import CacheTTLs, ProviderState, ReputationCache
+    from llmjack_enrichment.providers.base import ProviderAnswer
+
+    cache = ReputationCache(Path(path), CacheTTLs(), busy_timeout=5.0)
+    for round_number in range(rounds):
+        addresses = [f"81.{worker}.{round_number}.{n}" for n in range(1, 21)]
+        cache.put_many(
+            ProviderAnswer("abuseipdb", a, "ok", None, n) for n, a in enumerate(addresses)
+        )
+        assert len(cache.get_many("abuseipdb", addresses)) == len(addresses)
+        cache.set_provider_state(ProviderState(f"p{worker}", "rate_limited", 4e9))
+    cache.close()

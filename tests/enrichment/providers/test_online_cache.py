@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import stat
 
@@ -14,6 +15,7 @@ from online_helpers import (
     cached_rows,
     clear_proxy_environment,
     finish_worker,
+    hammer_cache,
     make_settings,
     provider_states,
     settings_section,
@@ -263,3 +265,22 @@ def test_breaker_kept_without_cache_file(tmp_path):
 
     assert first["81.2.69.17"].status == "rate_limited"
     assert second["81.2.69.18"].status == "rate_limited"
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=hammer_cache, args=(str(path), worker, 40)) for worker in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+
+    assert [worker.exitcode for worker in workers] == [0] * 6
+    with sqlite3.connect(str(path)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert len(cached_rows(path)) == 6 * 40 * 20
+    assert sorted(provider_states(path)) == [f"p{worker}" for worker in range(6)]
