@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
+from convert_paths import CASES_DIR
 
 from sigma_llmjack.config import SiteConfig, load_config
 from sigma_llmjack.convert import ConversionResult, convert_rules
-
-CASES_DIR = Path(__file__).resolve().parent / "cases"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

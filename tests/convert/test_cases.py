@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import CASES_DIR
+from convert_paths import CASES_DIR
 from convert_query_checks import PLAIN_CHECKS
 
 SPLUNK_PREFIX = '`llmjack_cloudtrail_index` sourcetype="aws:cloudtrail"'

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CASES_DIR
+from convert_paths import CASES_DIR
 
 LLMJACK = Path(sys.executable).parent / "llmjack"
 CONF_LINE = re.compile(r"^(#.*|\[[^\]]+\]|[A-Za-z_.]+ = .*)$")

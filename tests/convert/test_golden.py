@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from convert_paths import GOLDEN_DIR, REPO_ROOT
 from convert_query_checks import PLAIN_CHECKS, check_kibana_rule
 from sigma.correlations import SigmaCorrelationRule
 
@@ -19,8 +20,6 @@ from sigma_llmjack.convert import TARGETS, ConversionResult, convert_rules
 from sigma_llmjack.convert.output import write_output_dir
 from sigma_llmjack.pack import load_collection
 
-GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FAILURES_FILE = "failures.txt"
 
 TARGET_FORMATS = [(target, name) for target in TARGETS for name in TARGETS[target].formats]

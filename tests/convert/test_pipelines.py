@@ -86,7 +86,7 @@ def test_map_entry_wildcard_stays_in_entry() -> None:
 
 
 def test_schedule_window_of_correlation() -> None:
-    from conftest import CASES_DIR
+    from convert_paths import CASES_DIR
     from sigma.collection import SigmaCollection
 
     text = (CASES_DIR / "c08_correlation_group_by.yml").read_text(encoding="utf-8")

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from convert_paths import REPO_ROOT
 
 from sigma_llmjack.pack import rule_files
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SIGMA = Path(sys.executable).parent / "sigma"
 LLMJACK = Path(sys.executable).parent / "llmjack"
 
