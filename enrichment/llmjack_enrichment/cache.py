@@ -120,7 +120,11 @@ class ReputationCache:
             )
         except sqlite3.Error as exc:
             raise CacheUnavailableError(f"cannot open cache file {path}: {exc}") from None
-        self._retry(self._initialise)
+        try:
+            self._retry(self._initialise)
+        except CacheUnavailableError:
+            self._db.close()
+            raise
 
     def _initialise(self) -> None:
         mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()

@@ -99,9 +99,7 @@ class ReputationService:
         self._filter = RedactingFilter()
         install_filter(self._filter, GUARDED_LOGGERS)
         self._providers = self._build_providers()
-        self._transport = Transport(
-            settings.ca_bundle, settings.trust_env, settings.max_concurrency
-        )
+        self._transport = Transport(settings.ca_bundle, settings.trust_env)
         self._cache = self._open_cache() if self._providers else None
         self._run_lock = threading.Lock()
         self._tripped: dict[str, ProviderState] = {}

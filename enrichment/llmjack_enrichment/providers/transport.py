@@ -15,7 +15,6 @@ from pathlib import Path
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from llmjack_enrichment.providers.base import ProviderRequest
 
@@ -40,37 +39,42 @@ class HttpResult:
 
 
 class Transport:
-    """Send GET requests with one requests session per worker thread."""
+    """Send GET requests, each on a requests session that no other thread is using.
 
-    def __init__(self, ca_bundle: Path | None, trust_env: bool = True, pool_size: int = 8) -> None:
+    Sessions (and their open connections) go back to a pool after each request, so the
+    worker threads of later runs reuse them.
+    """
+
+    def __init__(self, ca_bundle: Path | None, trust_env: bool = True) -> None:
         self._verify: bool | str = str(ca_bundle) if ca_bundle else True
         self._trust_env = trust_env
-        self._pool_size = pool_size
-        self._local = threading.local()
+        self._idle: list[requests.Session] = []
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
         self._closed = False
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
+    def _acquire(self) -> requests.Session:
+        with self._lock:
+            if self._closed:
+                raise TransportError("transport is closed")
+            if self._idle:
+                return self._idle.pop()
             session = requests.Session()
             session.trust_env = self._trust_env
             session.headers["User-Agent"] = USER_AGENT
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_size)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            with self._lock:
-                if self._closed:
-                    raise TransportError("transport is closed")
-                self._sessions.append(session)
-            self._local.session = session
-        return session
+            self._sessions.append(session)
+            return session
+
+    def _release(self, session: requests.Session) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(session)
 
     def get(self, request: ProviderRequest, timeout: float) -> HttpResult:
         """Send ``request``; the timeout applies to connecting and to each read."""
+        session = self._acquire()
         try:
-            response = self._session().get(
+            response = session.get(
                 request.url,
                 params=dict(request.params),
                 headers=dict(request.headers),
@@ -91,11 +95,13 @@ class Transport:
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # The text of these errors names the URL, never the headers that hold keys.
             raise TransportError(f"request failed: {type(exc).__name__}") from None
+        finally:
+            self._release(session)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            sessions, self._sessions = self._sessions, []
+            sessions, self._sessions, self._idle = self._sessions, [], []
         for session in sessions:
             session.close()
 

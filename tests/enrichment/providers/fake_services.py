@@ -44,6 +44,7 @@ class Received:
     path: str
     address: str
     headers: dict[str, str]
+    client_port: int = 0
 
 
 def json_answer(status: int, document: object, **headers: str) -> Answer:
@@ -220,7 +221,7 @@ class _ProviderHandler(BaseHTTPRequestHandler):
             self._send(json_answer(404, {"message": "Not Found"}))
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
-        fake.record(Received(parts.path, address, headers))
+        fake.record(Received(parts.path, address, headers, self.client_address[1]))
         if fake.latency:
             time.sleep(fake.latency)
         answer = fake.answer_for(address, headers)

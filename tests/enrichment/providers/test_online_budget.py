@@ -101,3 +101,17 @@ def test_process_exits_while_request_open(tmp_path):
         assert abuse.addresses_requested() == ["81.2.69.175"]
 
     assert output["81.2.69.175"][0] == "timeout"
+
+
+def test_connections_reused_across_runs(tmp_path):
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        service = ReputationService(make_settings(tmp_path, abuse, max_concurrency="2"))
+        try:
+            for run in range(3):
+                service.lookup([f"81.2.75.{run * 10 + n}" for n in range(1, 11)])
+        finally:
+            service.close()
+        ports = {received.client_port for received in abuse.requests}
+
+    assert len(abuse.requests) == 30
+    assert len(ports) <= 2
