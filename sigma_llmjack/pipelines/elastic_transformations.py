@@ -160,8 +160,9 @@ def map_entry_regex(key: str, value: SigmaString) -> str:
 class FlattenedToStringFieldTransformation(DetectionItemTransformation):
     """Rewrite tests on ``aws.cloudtrail.flattened.*`` for ES|QL, which cannot read those fields.
 
-    ES|QL has no support for the ``flattened`` field type, so it cannot see
-    ``aws.cloudtrail.flattened.request_parameters.modelId``. The integration also keeps each of
+    ES|QL in Elasticsearch 8.x does not support the ``flattened`` field type, and later versions
+    read a key only through ``FIELD_EXTRACT``, so ``aws.cloudtrail.flattened.request_parameters
+    .modelId`` is not a column. The integration also keeps each of
     these objects as a keyword string in Java map form (``aws.cloudtrail.request_parameters`` is
     ``{modelId=anthropic.claude-v2, accept=*/*}``), and the test becomes a regex on that string.
     Other backends keep the flattened field.
