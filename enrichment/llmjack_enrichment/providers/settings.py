@@ -20,7 +20,7 @@ Keys (durations in seconds, or with a unit suffix s, m, h or d):
 - ``<provider>_key_file``: file holding the provider's API key, mode 600.
 - ``<provider>_<option>``: a provider option, such as ``abuseipdb_max_age_days``.
 
-Relative paths are resolved against the folder of the settings file.
+Relative paths are resolved against ``base_dir``; the lookup engine passes its data folder.
 """
 
 from __future__ import annotations
