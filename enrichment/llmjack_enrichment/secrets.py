@@ -39,12 +39,6 @@ class Secret:
 
     __str__ = __repr__
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
 
 def key_env_var(provider: str) -> str:
     """Return the environment variable that contains the key of ``provider``."""
@@ -158,7 +152,6 @@ GUARDED_LOGGERS = (
     "llmjack_enrichment.reputation",
     "llmjack_enrichment.providers",
     "llmjack_enrichment.cache",
-    "llmjack_enrichment.online",
     "urllib3",
 )
 
