@@ -324,9 +324,10 @@ class ReputationService:
             )
         else:
             logger.error(
-                "%s rejected the API key (HTTP %d); provider disabled for this run and "
+                "%s rejected %s (HTTP %d); provider disabled for this run and "
                 "until %s. Check %s or %s_key_file.",
                 provider.display_name,
+                "the API key" if provider.key is not None else "the request without an API key",
                 status_code,
                 _format_time(state.until),
                 key_env_var(provider.name),

@@ -309,6 +309,17 @@ def test_greynoise_without_key_sends_none(tmp_path, monkeypatch):
     assert "key" not in headers
 
 
+def test_keyless_greynoise_forbidden(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("LLMJACK_GREYNOISE_KEY")
+    with FakeProvider("greynoise") as grey:
+        grey.set_default(json_answer(403, {"message": "Forbidden"}))
+        results = run_lookup(make_settings(tmp_path, grey), ["81.2.69.97"])
+
+    assert results["81.2.69.97"].status == "unauthorized"
+    assert "GreyNoise rejected the request without an API key (HTTP 403)" in caplog.text
+    assert "LLMJACK_GREYNOISE_KEY" in caplog.text
+
+
 def test_unknown_provider_in_settings_reported(tmp_path):
     settings = make_settings(tmp_path)
     settings.providers = ("shodan",)
