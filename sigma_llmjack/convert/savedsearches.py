@@ -1,62 +1,23 @@
 """Scheduling and alert settings of the Splunk saved searches, and the index macro stanza.
 
-CloudTrail delivers events to S3 up to about 15 minutes after the API call, and the add-on needs
-time to index them, so each run searches a window that ends ``lag_minutes`` in the past. The
-window is as long as the schedule interval, or as long as a correlation rule's timespan when that
-is longer, so consecutive runs cover every minute once.
+The schedule itself (interval, lag, window) is ``ScheduleSettings`` in
+``sigma_llmjack/pipelines/schedule.py``, which the Splunk pipeline also reads.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
+from sigma_llmjack.pipelines.new_terms import NewTermsSpec
+from sigma_llmjack.pipelines.schedule import ScheduleSettings
 from sigma_llmjack.pipelines.splunk import SplunkOptions
-
-INDEX_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_*][A-Za-z0-9_*-]*$")
 
 # Sigma level -> Splunk alert.severity (1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal).
 ALERT_SEVERITY = {"informational": 2, "low": 3, "medium": 4, "high": 5, "critical": 6}
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    """How often the saved searches run and how far back each run looks."""
-
-    interval_minutes: int = 15
-    lag_minutes: int = 15
-    index: tuple[str, ...] = ("aws",)
-
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, Any]) -> ScheduleSettings:
-        """Read ``schedule_minutes``, ``lag_minutes`` and ``index`` from the splunk section."""
-        interval = options.get("schedule_minutes", cls.interval_minutes)
-        lag = options.get("lag_minutes", cls.lag_minutes)
-        for name, value in (("schedule_minutes", interval), ("lag_minutes", lag)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"splunk.{name} must be a whole number of minutes, got {value!r}")
-        if not 1 <= interval <= 59 or 60 % interval:
-            raise ValueError(
-                f"splunk.schedule_minutes must divide 60 (1, 5, 10, 15, 20, 30), got {interval}"
-            )
-        index = options.get("index", "aws")
-        indexes = [index] if isinstance(index, str) else list(index or [])
-        if not indexes or not all(
-            isinstance(name, str) and INDEX_NAME_PATTERN.match(name) for name in indexes
-        ):
-            raise ValueError(f"splunk.index must be an index name or a list of them, got {index!r}")
-        return cls(interval_minutes=interval, lag_minutes=lag, index=tuple(indexes))
-
-    def window_minutes(self, rule: SigmaRule | SigmaCorrelationRule) -> int:
-        """Return how many minutes one run of ``rule`` searches."""
-        if isinstance(rule, SigmaCorrelationRule) and rule.timespan is not None:
-            return max(self.interval_minutes, -(-rule.timespan.seconds // 60))
-        return self.interval_minutes
 
 
 def rule_settings(
@@ -67,6 +28,7 @@ def rule_settings(
     def settings(rule: SigmaRule | SigmaCorrelationRule) -> dict[str, str]:
         end = schedule.lag_minutes
         window = schedule.window_minutes(rule)
+        first_seen = NewTermsSpec.from_rule(rule)
         level = rule.level.name.lower() if rule.level is not None else "medium"
         values = {
             "enableSched": "1",
@@ -80,7 +42,10 @@ def rule_settings(
             "relation": "greater than",
             "quantity": "0",
         }
-        if window > schedule.interval_minutes:
+        if first_seen is not None:
+            # The search reads the whole history and keeps groups first seen in the newest window.
+            values["dispatch.earliest_time"] = f"-{first_seen.history}@m"
+        elif window > schedule.interval_minutes:
             # Windows longer than the interval overlap, so the same group would alert again on
             # the next runs. Repeats are suppressed per group for one window.
             values["alert.suppress"] = "1"

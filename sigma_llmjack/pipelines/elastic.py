@@ -33,6 +33,7 @@ from sigma_llmjack.pipelines.elastic_transformations import (
     KibanaRuleFixupTransformation,
     TypedValueCondition,
 )
+from sigma_llmjack.pipelines.new_terms import KibanaNewTermsTransformation, NewTermsOutputCheck
 
 DEFAULT_INDEX = "logs-aws.cloudtrail-*"
 ELASTIC_PRIORITY = 20
@@ -152,7 +153,13 @@ def elastic_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Pro
     letter (``[iI][nN]...``). EQL's ``:`` operator already ignores case.
     """
     settings = ElasticOptions.from_mapping(options or {})
-    items = [unsupported_logsource_item("Elastic"), *_field_mapping_items()]
+    items = [
+        unsupported_logsource_item("Elastic"),
+        ProcessingItem(
+            identifier="llmjack_elastic_new_terms_check", transformation=NewTermsOutputCheck()
+        ),
+        *_field_mapping_items(),
+    ]
     items.append(
         ProcessingItem(
             identifier="llmjack_esql_flattened_as_string",
@@ -186,7 +193,13 @@ def elastic_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Pro
             QueryPostprocessingItem(
                 identifier="llmjack_kibana_rule_fixup",
                 transformation=KibanaRuleFixupTransformation(index=list(settings.index)),
-            )
+            ),
+            QueryPostprocessingItem(
+                identifier="llmjack_kibana_new_terms",
+                transformation=KibanaNewTermsTransformation(
+                    field_names=dict(CLOUDTRAIL_FIELDS), prefixes=dict(CLOUDTRAIL_PREFIXES)
+                ),
+            ),
         ],
         vars={"llmjack_elastic_index": list(settings.index)},
     )

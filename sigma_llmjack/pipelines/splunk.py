@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline, QueryPostprocessingItem
 from sigma.processing.transformations import AddConditionTransformation
 from sigma.processing.transformations.base import StringValueTransformation
 from sigma.types import (
@@ -28,6 +28,8 @@ from sigma_llmjack.pipelines.common import (
     cloudtrail_condition,
     unsupported_logsource_item,
 )
+from sigma_llmjack.pipelines.new_terms import NewTermsOutputCheck, SplunkFirstSeenTransformation
+from sigma_llmjack.pipelines.schedule import ScheduleSettings
 
 DEFAULT_INDEX_MACRO = "llmjack_cloudtrail_index"
 DEFAULT_SOURCETYPE = "aws:cloudtrail"
@@ -96,12 +98,17 @@ def splunk_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Proc
     field names only exist in CloudTrail.
     """
     settings = SplunkOptions.from_mapping(options or {})
+    schedule = ScheduleSettings.from_mapping(options or {})
     return ProcessingPipeline(
         name="sigma-llmjack Splunk CloudTrail",
         priority=SPLUNK_PRIORITY,
         allowed_backends=frozenset({"splunk"}),
         items=[
             unsupported_logsource_item("Splunk"),
+            ProcessingItem(
+                identifier="llmjack_splunk_new_terms_check",
+                transformation=NewTermsOutputCheck(),
+            ),
             ProcessingItem(
                 identifier="llmjack_splunk_literal_asterisk",
                 transformation=LiteralAsteriskToRegexTransformation(),
@@ -122,5 +129,11 @@ def splunk_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Proc
                 ),
                 rule_conditions=[cloudtrail_condition()],
             ),
+        ],
+        postprocessing_items=[
+            QueryPostprocessingItem(
+                identifier="llmjack_splunk_first_seen",
+                transformation=SplunkFirstSeenTransformation(recent_start=schedule.recent_start()),
+            )
         ],
     )

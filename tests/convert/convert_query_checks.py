@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from luqum.parser import parser as lucene_parser
 
+CONF_LINE = re.compile(r"^(#.*|\[[^\]]+\]|[A-Za-z_.]+ = .*)$")
 KIBANA_REQUIRED = ("rule_id", "name", "type", "query", "language", "severity", "risk_score")
 KIBANA_SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -81,7 +83,12 @@ def check_kibana_rule(rule: dict[str, Any], language: str) -> None:
     for key in KIBANA_REQUIRED:
         assert key in rule, f"missing {key} in {rule.get('rule_id')}"
     assert rule["language"] == language
-    assert rule["type"] == ("esql" if language == "esql" else "query")
+    if rule["type"] == "new_terms":
+        assert language != "esql"
+        assert 1 <= len(rule["new_terms_fields"]) <= 3
+        assert rule["history_window_start"].startswith("now-")
+    else:
+        assert rule["type"] == ("esql" if language == "esql" else "query")
     assert rule["severity"] in KIBANA_SEVERITIES, rule["severity"]
     assert isinstance(rule["risk_score"], int)
     assert 0 <= rule["risk_score"] <= 100
@@ -94,3 +101,14 @@ def check_kibana_rule(rule: dict[str, Any], language: str) -> None:
     else:
         assert rule["index"] == ["logs-aws.cloudtrail-*"]
         check_lucene(rule["query"])
+
+
+def conf_syntax_errors(text: str) -> list[str]:
+    """Return .conf lines that are no stanza, setting, comment or continued value."""
+    errors = []
+    continued = False
+    for line in text.splitlines():
+        if not continued and line and not CONF_LINE.match(line):
+            errors.append(line)
+        continued = line.endswith("\\")
+    return errors

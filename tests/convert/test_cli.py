@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from convert_paths import CASES_DIR
+from convert_query_checks import conf_syntax_errors
 
 LLMJACK = Path(sys.executable).parent / "llmjack"
-CONF_LINE = re.compile(r"^(#.*|\[[^\]]+\]|[A-Za-z_.]+ = .*)$")
 
 
 def run_llmjack(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -23,17 +23,6 @@ def run_llmjack(*args: str | Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-def conf_syntax_errors(text: str) -> list[str]:
-    """Return .conf lines that are no stanza, setting, comment or continued value."""
-    errors = []
-    continued = False
-    for line in text.splitlines():
-        if not continued and line and not CONF_LINE.match(line):
-            errors.append(line)
-        continued = line.endswith("\\")
-    return errors
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from convert_query_checks import check_kibana_rule, check_lucene, unbalanced
+from convert_query_checks import check_kibana_rule, check_lucene, conf_syntax_errors, unbalanced
 from luqum.exceptions import ParseError
 
 
@@ -40,3 +40,8 @@ def test_kibana_rule_bad_severity_detected() -> None:
     }
     with pytest.raises(AssertionError):
         check_kibana_rule(rule, "lucene")
+
+
+def test_conf_syntax_error_detected() -> None:
+    text = "[stanza]\nsearch = a \\\ncontinued\nbroken line\n"
+    assert conf_syntax_errors(text) == ["broken line"]
