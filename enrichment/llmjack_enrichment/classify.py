@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from llmjack_enrichment import addresses
+from llmjack_enrichment.errors import IndexFileError
 from llmjack_enrichment.index import FeedIndex
 from llmjack_enrichment.special import special_class
 
@@ -43,6 +44,21 @@ OUTPUT_FIELDS = (
 )
 
 FEED_PRECEDENCE = ("tor", "vpn", "proxy", "cloud", "hosting")
+# Classes that local evidence leaves open to an online answer.
+OPEN_CLASSES = ("unknown", "residential")
+# Output fields that depend only on the feed labels, in the order of an index summary.
+SUMMARY_FIELDS = (
+    "ip_class",
+    "ip_tags",
+    "ip_provider",
+    "ip_service",
+    "ip_region",
+    "ip_asn",
+    "ip_as_org",
+    "ip_country",
+    "ip_label",
+)
+TAG_ORDER = ("denylist", "allowlist") + FEED_PRECEDENCE + ("residential",)
 ASN_CLASSES = {"hosting": "hosting", "vpn": "vpn", "proxy": "proxy"}
 RESIDENTIAL_ASN_KINDS = ("residential", "isp")
 CELL_STATUS = {
@@ -51,14 +67,19 @@ CELL_STATUS = {
     addresses.INTERNAL: "internal",
 }
 
-# ip_rep_status values this module sets; the others come from the online service.
+# ip_rep_status values this module sets; the others come from the online service. A verdict
+# left open locally says "offline" until an online answer replaces it.
 REP_SKIPPED = "skipped"
 REP_OFFLINE = "offline"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Verdict:
-    """The classification of one cell; ``fields()`` gives the lookup's output columns."""
+    """The classification of one cell; ``fields()`` gives the lookup's output columns.
+
+    Treated as immutable (``dataclasses.replace`` makes changed copies); it is not frozen
+    because frozen instances take about twice as long to create, once per distinct value.
+    """
 
     ip_class: str
     status: str = "ok"
@@ -128,24 +149,53 @@ class Classifier:
         if special is not None:
             return Verdict(special, address=parsed.text, tags=(special,))
 
-        labels: list[Mapping[str, Any]] = []
-        if self.user_lists is not None:
-            labels.extend(self.user_lists.lookup(parsed.address))
-        if self.feed_index is not None:
-            labels.extend(self.feed_index.lookup(parsed.address))
-        return self.from_labels(parsed.text, labels)
+        user_labels = () if self.user_lists is None else self.user_lists.lookup(parsed.address)
+        if self.feed_index is None:
+            return self.from_labels(parsed.text, user_labels)
+        if not user_labels and self.feed_index.has_summaries:
+            return self._from_summary(parsed.text, self.feed_index.summary(parsed.address))
+        return self.from_labels(parsed.text, user_labels + self.feed_index.lookup(parsed.address))
+
+    def _from_summary(self, address: str, summary: str) -> Verdict:
+        fields = summary.split("\t")
+        if len(fields) != len(SUMMARY_FIELDS):
+            raise IndexFileError(f"{self.feed_index.source} has a damaged summary {summary!r}")
+        ip_class, tags, provider, service, region, asn, as_org, country, label = fields
+        needs_online = ip_class in OPEN_CLASSES
+        return Verdict(
+            ip_class,
+            "ok" if not self.problems else "local_only: " + ", ".join(self.problems),
+            address,
+            tuple(tags.split(";")) if tags else (),
+            provider,
+            service,
+            region,
+            asn,
+            as_org,
+            country,
+            label,
+            rep_status=REP_OFFLINE if needs_online else REP_SKIPPED,
+            needs_online=needs_online,
+        )
 
     def from_labels(self, address: str, labels: Sequence[Mapping[str, Any]]) -> Verdict:
         """Classify a global address from the feed and list labels that cover it."""
-        by_category = {}
+        status = "ok" if not self.problems else "local_only: " + ", ".join(self.problems)
+        if not labels:
+            return Verdict("unknown", status, address, rep_status=REP_OFFLINE, needs_online=True)
+
+        by_category: dict[str, Mapping[str, Any]] = {}
+        country = ""
         for label in labels:
-            # The allow and deny lists share the category "user" so that one prefix wins.
-            category = str(label.get("category", ""))
-            by_category[str(label.get("list", "")) if category == "user" else category] = label
+            category = label.get("category", "")
+            if category == "user":
+                # The allow and deny lists share the category "user" so that one prefix wins.
+                category = label.get("list", "")
+            by_category[category] = label
+            country = country or label.get("country", "")
         asn_label = by_category.get("asn", {})
-        asn_kind = str(asn_label.get("asn_kind", ""))
-        tags = [name for name in ("denylist", "allowlist") if name in by_category]
-        tags += [name for name in FEED_PRECEDENCE + ("residential",) if name in by_category]
+        asn_kind = asn_label.get("asn_kind", "")
+        tags = [name for name in TAG_ORDER if name in by_category]
         if asn_kind and asn_kind not in tags:
             tags.append(asn_kind)
 
@@ -153,8 +203,7 @@ class Classifier:
         # Details come from the deciding label first, then from the other evidence in order.
         sources = [winner] if winner else []
         sources += [by_category[name] for name in FEED_PRECEDENCE if name in by_category]
-        country = next((str(label["country"]) for label in labels if label.get("country")), "")
-        status = "ok" if not self.problems else "local_only: " + ", ".join(self.problems)
+        needs_online = ip_class in OPEN_CLASSES
         return Verdict(
             ip_class=ip_class,
             status=status,
@@ -163,16 +212,28 @@ class Classifier:
             provider=_first(sources, "provider"),
             service=_first(sources, "service"),
             region=_first(sources, "region"),
-            asn=str(asn_label.get("asn", "")),
-            as_org=str(asn_label.get("as_org", "")),
+            asn=asn_label.get("asn", ""),
+            as_org=asn_label.get("as_org", ""),
             country=country,
             label=_first(sources, "list_label"),
-            needs_online=ip_class in ("unknown", "residential"),
+            rep_status=REP_OFFLINE if needs_online else REP_SKIPPED,
+            needs_online=needs_online,
         )
 
 
+def summarise(labels: Sequence[Mapping[str, Any]]) -> str:
+    """Return the verdict for a label set as the tab-separated text the index stores."""
+    verdict = Classifier().from_labels("", labels)
+    fields = verdict.fields()
+    return "\t".join(fields[name].replace("\t", " ") for name in SUMMARY_FIELDS)
+
+
 def _first(labels: Sequence[Mapping[str, Any]], key: str) -> str:
-    return next((str(label[key]) for label in labels if label.get(key)), "")
+    for label in labels:
+        value = label.get(key)
+        if value:
+            return value
+    return ""
 
 
 def _winning_class(
@@ -210,8 +271,3 @@ def with_reputation(verdict: Verdict, reputation: Any) -> Verdict:
         rep_sources=";".join(reputation.sources),
         rep_status=reputation.status,
     )
-
-
-def offline(verdict: Verdict) -> Verdict:
-    """Mark a verdict left open locally as not looked up online."""
-    return replace(verdict, rep_status=REP_OFFLINE) if verdict.needs_online else verdict

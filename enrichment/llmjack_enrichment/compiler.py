@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
 import tempfile
@@ -11,11 +9,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmjack_enrichment.errors import FeedFormatError, SettingsError
+from llmjack_enrichment.classify import summarise
+from llmjack_enrichment.errors import FeedFormatError
 from llmjack_enrichment.feeds import parse_feed
-from llmjack_enrichment.feeds.base import FeedPrefix, parse_network, read_text_lines
+from llmjack_enrichment.feeds.base import FeedPrefix
 from llmjack_enrichment.feeds.text import parse_asn_list
-from llmjack_enrichment.index import FeedIndex, IndexEntry, compile_entries, label_text
+from llmjack_enrichment.index import IndexEntry, compile_entries, label_text
 from llmjack_enrichment.settings import FeedSettings, Settings
 
 logger = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ def compile_index(settings: Settings) -> CompileReport:
         report.entries[feed.name] = len(prefixes)
 
     info = {"created": int(time.time()), "feeds": report.entries}
-    write_atomically(settings.index_path, compile_entries(entries, info))
+    write_atomically(settings.index_path, compile_entries(entries, info, summarise))
     return report
 
 
@@ -115,41 +114,3 @@ def write_atomically(path: Path, data: bytes) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
-
-
-def load_user_lists(settings: Settings) -> FeedIndex | None:
-    """Compile the allow and deny lists in memory, or return None when neither file exists.
-
-    Both lists share one category, so the most specific prefix wins between them and the deny
-    list wins a tie.
-    """
-    entries: list[IndexEntry] = []
-    lists = ((settings.allow_path, "allowlist", 0), (settings.deny_path, "denylist", 1))
-    for path, category, rank in lists:
-        if path.is_file():
-            entries.extend(parse_user_list(path, category, rank))
-    if not entries:
-        return None
-    return FeedIndex(compile_entries(entries), "user lists")
-
-
-def parse_user_list(path: Path, category: str, rank: int) -> list[IndexEntry]:
-    """Parse ``cidr,label[,comment]`` lines; ``#`` starts a comment line, a header is optional."""
-    entries = []
-    try:
-        for number, line in read_text_lines(path):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            cells = [cell.strip() for cell in next(csv.reader(io.StringIO(line)))]
-            if number == 1 and cells[0].lower() == "cidr":
-                continue
-            network = parse_network(cells[0], str(path), number)
-            label = {"category": "user", "list": category}
-            label["list_label"] = cells[1] if len(cells) > 1 else ""
-            first = int(network.network_address)
-            entries.append(
-                IndexEntry(network.version, first, network.prefixlen, label_text(label), rank)
-            )
-    except FeedFormatError as error:
-        raise SettingsError(f"invalid {category} entry: {error}") from None
-    return entries

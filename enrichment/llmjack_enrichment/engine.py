@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from llmjack_enrichment.classify import Classifier, Verdict, offline, with_reputation
+from llmjack_enrichment.classify import Classifier, Verdict, with_reputation
 from llmjack_enrichment.errors import IndexFileError, IndexMissingError, SettingsError
 from llmjack_enrichment.settings import Settings, load_settings
 
@@ -30,6 +30,7 @@ class Enricher:
         self.problems = list(problems)
         self.classifier = self._classifier()
         self._service: Any = None
+        self._errors_logged: dict[str, int] = {}
 
     @classmethod
     def open(
@@ -47,8 +48,8 @@ class Enricher:
         if self.settings is None:
             return Classifier(problems=self.problems)
 
-        from llmjack_enrichment.compiler import load_user_lists
         from llmjack_enrichment.index import FeedIndex
+        from llmjack_enrichment.userlists import load_user_lists
 
         feed_index = user_lists = None
         try:
@@ -68,9 +69,9 @@ class Enricher:
 
     def enrich(self, values: Iterable[str]) -> dict[str, Verdict]:
         """Classify each distinct value; in online mode look up the open addresses once."""
-        verdicts = {value: self.classifier.classify(value) for value in set(values)}
+        verdicts = {value: self._classify(value) for value in set(values)}
         if not self.online:
-            return {value: offline(verdict) for value, verdict in verdicts.items()}
+            return verdicts
 
         open_addresses = sorted({v.address for v in verdicts.values() if v.needs_online})
         if not open_addresses:
@@ -85,6 +86,17 @@ class Enricher:
             else:
                 verdicts[value] = with_reputation(verdict, answer)
         return verdicts
+
+    def _classify(self, value: str) -> Verdict:
+        try:
+            return self.classifier.classify(value)
+        except Exception as error:
+            # A damaged index section or a classifier bug costs this value only, never the run.
+            name = type(error).__name__
+            if name not in self._errors_logged:
+                logger.error("classifying a value failed: %s: %s", name, error)
+            self._errors_logged[name] = self._errors_logged.get(name, 0) + 1
+            return Verdict("error", status=f"error: {error}", rep_status="skipped")
 
     def _lookup_online(self, addresses: list[str]) -> tuple[dict[str, Any], str]:
         """Return the answers by address and the status for addresses without an answer."""
@@ -120,7 +132,10 @@ class Enricher:
         return self._service
 
     def close(self) -> None:
-        """Close the reputation service if one was opened."""
+        """Close the reputation service if one was opened, and log repeated errors."""
+        for name, count in self._errors_logged.items():
+            if count > 1:
+                logger.error("%s occurred for %d values in this run", name, count)
         if self._service is not None:
             self._service.close()
             self._service = None

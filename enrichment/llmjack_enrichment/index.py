@@ -11,11 +11,14 @@ File layout (all integers little-endian)::
     header   magic, version, CRC-32 of the body, section counts and sizes
     body     IPv4 interval starts (uint32) and label-set ids (uint32)
              IPv6 interval starts (16 bytes big-endian each) and label-set ids (uint32)
-             label-set offsets and members (uint32), label offsets (uint32), label JSON blob,
+             label-set offsets and members, label offsets, summary offsets (uint32)
+             label JSON blob, summary blob (one precomputed verdict text per label set),
              information JSON (feed names and entry counts)
 
-Loading copies the arrays with ``array.frombytes`` and decodes a label only when a lookup
-returns it, so load time grows with the file size, not with the number of labels.
+The 52-byte header and the uint32 sections come first, so every array starts 4-byte aligned.
+
+Loading maps the file and reads the arrays in place through ``memoryview.cast``; a label or
+summary is decoded only when a lookup returns it.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from __future__ import annotations
 import array
 import bisect
 import json
+import mmap
+import os
 import struct
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +41,11 @@ from llmjack_enrichment.errors import IndexFileError, IndexMissingError
 
 MAGIC = b"LLMJIDX\x00"
 VERSION = 1
-HEADER = struct.Struct("<8sIIIIIIIII")
+HEADER = struct.Struct("<8s11I")
 NO_LABELS = 0
 Label = Mapping[str, Any]
+# Turns the labels of one label set into the text stored as that set's summary.
+Summariser = Callable[[Sequence[Label]], str]
 
 
 def _uint32_typecode() -> str:
@@ -67,10 +74,19 @@ class _Tables:
     values6: list[int]
     label_sets: list[tuple[int, ...]]
     labels: list[str]
+    summaries: list[str]
 
 
-def compile_entries(entries: Iterable[IndexEntry], info: Mapping[str, Any] | None = None) -> bytes:
-    """Compile feed prefixes into the bytes of an index file."""
+def compile_entries(
+    entries: Iterable[IndexEntry],
+    info: Mapping[str, Any] | None = None,
+    summarise: Summariser | None = None,
+) -> bytes:
+    """Compile feed prefixes into the bytes of an index file.
+
+    ``summarise`` precomputes a text per label set (the classifier's verdict), so a lookup
+    decodes one short string instead of every label of the set.
+    """
     labels: dict[str, int] = {}
     categories: dict[int, str] = {}
     rows: dict[int, list[tuple[int, int, int, int, int]]] = {4: [], 6: []}
@@ -88,7 +104,12 @@ def compile_entries(entries: Iterable[IndexEntry], info: Mapping[str, Any] | Non
     starts4, values4 = _intervals(rows[4], categories, set_ids)
     starts6, values6 = _intervals(rows[6], categories, set_ids)
     label_sets = sorted(set_ids, key=set_ids.__getitem__)
-    tables = _Tables(starts4, values4, starts6, values6, label_sets, list(labels))
+    label_texts = list(labels)
+    summaries = []
+    if summarise is not None:
+        decoded = [json.loads(text) for text in label_texts]
+        summaries = [summarise([decoded[i] for i in label_set]) for label_set in label_sets]
+    tables = _Tables(starts4, values4, starts6, values6, label_sets, label_texts, summaries)
     return _serialise(tables, dict(info or {}))
 
 
@@ -142,10 +163,8 @@ def _serialise(tables: _Tables, info: dict[str, Any]) -> bytes:
     for label_set in tables.label_sets:
         members.extend(label_set)
         set_offsets.append(len(members))
-    encoded_labels = [label.encode("utf-8") for label in tables.labels]
-    label_offsets = [0]
-    for encoded in encoded_labels:
-        label_offsets.append(label_offsets[-1] + len(encoded))
+    encoded_labels, label_offsets = _encode_texts(tables.labels)
+    encoded_summaries, summary_offsets = _encode_texts(tables.summaries)
     info_blob = json.dumps(info, sort_keys=True).encode("utf-8")
 
     sections = [
@@ -156,7 +175,9 @@ def _serialise(tables: _Tables, info: dict[str, Any]) -> bytes:
         _pack(code, set_offsets),
         _pack(code, members),
         _pack(code, label_offsets),
+        _pack(code, summary_offsets),
         b"".join(encoded_labels),
+        b"".join(encoded_summaries),
         info_blob,
     ]
     body = b"".join(sections)
@@ -170,9 +191,19 @@ def _serialise(tables: _Tables, info: dict[str, Any]) -> bytes:
         len(members),
         len(encoded_labels),
         label_offsets[-1],
+        len(encoded_summaries),
+        summary_offsets[-1],
         len(info_blob),
     )
     return header + body
+
+
+def _encode_texts(texts: Sequence[str]) -> tuple[list[bytes], list[int]]:
+    encoded = [text.encode("utf-8") for text in texts]
+    offsets = [0]
+    for item in encoded:
+        offsets.append(offsets[-1] + len(item))
+    return encoded, offsets
 
 
 def _pack(code: str, values: Sequence[int]) -> bytes:
@@ -185,7 +216,7 @@ def _pack(code: str, values: Sequence[int]) -> bytes:
 class _Starts6:
     """The IPv6 interval starts as a sequence of 16-byte keys, for bisect without copying."""
 
-    def __init__(self, blob: bytes) -> None:
+    def __init__(self, blob: memoryview) -> None:
         self._blob = blob
 
     def __len__(self) -> int:
@@ -193,46 +224,59 @@ class _Starts6:
 
     def __getitem__(self, position: int) -> bytes:
         offset = position * 16
-        return self._blob[offset : offset + 16]
+        return bytes(self._blob[offset : offset + 16])
 
 
 class FeedIndex:
-    """A loaded index: interval tables per address family and lazily decoded labels."""
+    """A loaded index: interval tables per address family and lazily decoded labels.
 
-    def __init__(self, data: bytes, source: str) -> None:
+    ``load`` maps the file into memory, so opening even a large index costs well under a
+    millisecond and only the pages a lookup touches are read. It checks the header, the section
+    sizes and the offset tables; the CRC-32 over the whole body is checked only with
+    ``verify=True`` (``llmjack feeds status``, the tests), because reading every page would
+    cost tens of milliseconds on each lookup start.
+    """
+
+    def __init__(self, data: bytes | mmap.mmap, source: str, verify: bool = True) -> None:
         self.source = source
         self._labels: dict[int, Label] = {}
-        self._read(data)
+        self._data = data
+        self._read(memoryview(data), verify)
 
     @classmethod
-    def load(cls, path: Path) -> FeedIndex:
-        """Load an index file, raising IndexFileError when it is missing or damaged."""
+    def load(cls, path: Path, verify: bool = False) -> FeedIndex:
+        """Map an index file, raising IndexFileError when it is missing or damaged."""
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size < HEADER.size:
+                    raise IndexFileError(f"{path} is not a llmjack index (too short)")
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             raise IndexMissingError(
                 f"no feed index at {path}: run `llmjack feeds update` or `llmjack feeds compile`"
             ) from None
-        except OSError as error:
-            raise IndexFileError(f"cannot read index {path}: {error.strerror}") from None
-        return cls(data, str(path))
+        except (OSError, ValueError) as error:
+            raise IndexFileError(f"cannot read index {path}: {error}") from None
+        return cls(data, str(path), verify)
 
-    def _read(self, data: bytes) -> None:
-        if len(data) < HEADER.size or data[:8] != MAGIC:
+    def _read(self, view: memoryview, verify: bool) -> None:
+        if len(view) < HEADER.size or bytes(view[:8]) != MAGIC:
             raise IndexFileError(f"{self.source} is not a llmjack index (bad magic)")
-        fields = HEADER.unpack_from(data)
-        _, version, checksum, n4, n6, nsets, nmembers, nlabels, blob_len, info_len = fields
+        fields = HEADER.unpack_from(view)
+        _, version, checksum, n4, n6, nsets, nmembers, nlabels, blob_len = fields[:9]
+        nsummaries, summary_len, info_len = fields[9:]
         if version != VERSION:
             raise IndexFileError(
                 f"{self.source} has index version {version}, expected {VERSION}: "
                 "run `llmjack feeds compile` again"
             )
-        body = memoryview(data)[HEADER.size :]
+        body = view[HEADER.size :]
         sizes = [4 * n4, 4 * n4, 16 * n6, 4 * n6, 4 * (nsets + 1), 4 * nmembers]
-        sizes += [4 * (nlabels + 1), blob_len, info_len]
+        sizes += [4 * (nlabels + 1), 4 * (nsummaries + 1), blob_len, summary_len, info_len]
         if len(body) != sum(sizes):
             raise IndexFileError(f"{self.source} is truncated or has trailing bytes")
-        if zlib.crc32(body) != checksum:
+        if verify and zlib.crc32(body) != checksum:
             raise IndexFileError(f"{self.source} is corrupt (checksum mismatch)")
 
         parts: list[memoryview] = []
@@ -240,26 +284,43 @@ class FeedIndex:
         for size in sizes:
             parts.append(body[offset : offset + size])
             offset += size
-        code = _uint32_typecode()
-        self._starts4 = _unpack(code, parts[0])
-        self._values4 = _unpack(code, parts[1])
-        self._starts6 = _Starts6(bytes(parts[2]))
-        self._values6 = _unpack(code, parts[3])
-        self._set_offsets = _unpack(code, parts[4])
-        self._members = _unpack(code, parts[5])
-        self._label_offsets = _unpack(code, parts[6])
-        self._label_blob = bytes(parts[7])
-        self.info: dict[str, Any] = json.loads(bytes(parts[8]).decode("utf-8") or "{}")
+        self._starts4 = _uint32_view(parts[0])
+        self._values4 = _uint32_view(parts[1])
+        self._starts6 = _Starts6(parts[2])
+        self._values6 = _uint32_view(parts[3])
+        self._set_offsets = _uint32_view(parts[4])
+        self._members = _uint32_view(parts[5])
+        self._label_offsets = _uint32_view(parts[6])
+        self._summary_offsets = _uint32_view(parts[7])
+        self._label_blob = parts[8]
+        self._summary_blob = parts[9]
+        self.has_summaries = nsummaries > 0
+        ends = (self._set_offsets[-1], self._label_offsets[-1], self._summary_offsets[-1])
+        if ends != (nmembers, blob_len, summary_len):
+            raise IndexFileError(f"{self.source} is corrupt (offset tables do not match)")
+        try:
+            self.info: dict[str, Any] = json.loads(bytes(parts[10]).decode("utf-8") or "{}")
+        except ValueError:
+            raise IndexFileError(f"{self.source} is corrupt (information block)") from None
 
     def lookup(self, address: IPAddress) -> tuple[Label, ...]:
         """Return the labels of every category whose prefixes cover the address."""
+        return self._label_set(self._set_id(address))
+
+    def summary(self, address: IPAddress) -> str:
+        """Return the precomputed summary of the address's label set ("" when none is stored)."""
+        set_id = self._set_id(address)
+        if not self.has_summaries:
+            return ""
+        first, end = self._summary_offsets[set_id], self._summary_offsets[set_id + 1]
+        return bytes(self._summary_blob[first:end]).decode("utf-8")
+
+    def _set_id(self, address: IPAddress) -> int:
         if address.version == 4:
             position = bisect.bisect_right(self._starts4, int(address)) - 1
-            set_id = self._values4[position] if position >= 0 else NO_LABELS
-        else:
-            position = bisect.bisect_right(self._starts6, address.packed) - 1
-            set_id = self._values6[position] if position >= 0 else NO_LABELS
-        return self._label_set(set_id)
+            return self._values4[position] if position >= 0 else NO_LABELS
+        position = bisect.bisect_right(self._starts6, address.packed) - 1
+        return self._values6[position] if position >= 0 else NO_LABELS
 
     def _label_set(self, set_id: int) -> tuple[Label, ...]:
         first, end = self._set_offsets[set_id], self._set_offsets[set_id + 1]
@@ -270,7 +331,7 @@ class FeedIndex:
         if label is None:
             first, end = self._label_offsets[label_id], self._label_offsets[label_id + 1]
             try:
-                label = json.loads(self._label_blob[first:end].decode("utf-8"))
+                label = json.loads(bytes(self._label_blob[first:end]).decode("utf-8"))
             except ValueError:
                 raise IndexFileError(f"{self.source} has a damaged label {label_id}") from None
             self._labels[label_id] = label
@@ -300,11 +361,13 @@ def _iter6(starts: _Starts6) -> Iterator[bytes]:
         yield starts[position]
 
 
-def _unpack(code: str, view: memoryview) -> array.array:
-    values = array.array(code)
+def _uint32_view(view: memoryview) -> Sequence[int]:
+    """Return the little-endian uint32 section as a sequence, without a copy where possible."""
+    if sys.byteorder == "little":
+        return view.cast("I")
+    values = array.array(_uint32_typecode())
     values.frombytes(view)
-    if sys.byteorder == "big":
-        values.byteswap()
+    values.byteswap()
     return values
 
 

@@ -9,11 +9,8 @@ later additions such as RFC 9637's 3fff::/20). It is explicit instead of relying
 from __future__ import annotations
 
 import ipaddress
-from typing import Union
 
 from llmjack_enrichment.addresses import IPAddress
-
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]  # noqa: UP007 (Python 3.9)
 
 UNSPECIFIED = "unspecified"
 LOOPBACK = "loopback"
@@ -55,20 +52,25 @@ SPECIAL_RANGES: tuple[tuple[str, str], ...] = (
 )
 
 # Only 2000::/3 is allocated for global unicast; everything else in IPv6 is reserved.
-GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+GLOBAL_UNICAST_V6 = (0x2000 << 112, (0x4000 << 112) - 1)
 
-_compiled: list[tuple[Network, str]] | None = None
+# (version, first, last, class) per range, built on first use.
+_ranges: list[tuple[int, int, int, str]] = []
 
 
 def special_class(address: IPAddress) -> str | None:
     """Return the special-purpose class of an address, or None for a global address."""
-    global _compiled
-    if _compiled is None:
-        _compiled = [(ipaddress.ip_network(cidr), name) for cidr, name in SPECIAL_RANGES]
+    if not _ranges:
+        for cidr, name in SPECIAL_RANGES:
+            network = ipaddress.ip_network(cidr)
+            first = int(network.network_address)
+            _ranges.append((network.version, first, int(network.broadcast_address), name))
 
-    for network, name in _compiled:
-        if address.version == network.version and address in network:
+    version = address.version
+    value = int(address)
+    for range_version, first, last, name in _ranges:
+        if range_version == version and first <= value <= last:
             return name
-    if address.version == 6 and address not in GLOBAL_UNICAST_V6:
+    if version == 6 and not GLOBAL_UNICAST_V6[0] <= value <= GLOBAL_UNICAST_V6[1]:
         return RESERVED
     return None

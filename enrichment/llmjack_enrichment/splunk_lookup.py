@@ -13,6 +13,7 @@ search.log.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import sys
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from llmjack_enrichment.classify import OUTPUT_FIELDS
+from llmjack_enrichment.classify import OUTPUT_FIELDS, Verdict
 
 logger = logging.getLogger("llmjack_enrichment.lookup")
 
@@ -79,6 +80,21 @@ def run(
     arguments: Sequence[str], source: io.TextIOBase, sink: io.TextIOBase, app_dir: Path | None
 ) -> None:
     """Read every row, enrich the distinct input values, and write the rows back."""
+    # Every row stays in memory until the answers are known. The cyclic garbage collector
+    # would scan those rows again each time the run allocates more objects, which costs more
+    # than the lookup itself; the run creates no reference cycles that need it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _run(arguments, source, sink, app_dir)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(
+    arguments: Sequence[str], source: io.TextIOBase, sink: io.TextIOBase, app_dir: Path | None
+) -> None:
     started = time.monotonic()
     online, config, fields = _options(arguments)
     reader = csv.reader(source)
@@ -107,8 +123,17 @@ def run(
     ]
     position = header.index(input_name)
 
-    _enrich_rows(rows, position, outputs, len(header), online, config, app_dir)
-    writer.writerows(rows)
+    verdicts = _classify(rows, position, len(header), online, config, app_dir)
+    answers = {}
+    for value, verdict in verdicts.items():
+        fields = verdict.fields()
+        answers[value] = [(column, fields[name]) for name, column in outputs]
+    whole_rows = len(outputs) == len(header) - 1
+    if whole_rows and all(len(row) == len(header) for row in rows):
+        sink.write(_render_whole_rows(rows, position, len(header), answers))
+    else:
+        _fill_columns(rows, position, answers)
+        writer.writerows(rows)
     elapsed = (time.monotonic() - started) * 1000
     logger.info("answered %d rows in %.0f ms (online=%s)", len(rows), elapsed, online)
 
@@ -122,34 +147,60 @@ def _guess_input(header: Sequence[str]) -> str:
     return DEFAULT_INPUT_FIELD
 
 
-def _enrich_rows(
+def _classify(
     rows: list[list[str]],
     position: int,
-    outputs: list[tuple[str, int]],
     width: int,
     online: bool,
     config: Path | None,
     app_dir: Path | None,
-) -> None:
+) -> dict[str, Verdict]:
+    """Pad short rows and classify the distinct non-empty input values."""
     from llmjack_enrichment.engine import Enricher
 
-    for row in rows:
-        if len(row) < width:
-            row.extend([""] * (width - len(row)))
-    values = {row[position] for row in rows if row[position]}
+    for row in [row for row in rows if len(row) < width]:
+        row.extend([""] * (width - len(row)))
+    values = {row[position] for row in rows}
+    values.discard("")
     enricher = Enricher.open(config, app_dir, online)
     try:
-        verdicts = enricher.enrich(values)
+        return enricher.enrich(values)
     finally:
         enricher.close()
 
-    cells: dict[str, list[tuple[int, str]]] = {}
-    for value, verdict in verdicts.items():
-        fields = verdict.fields()
-        cells[value] = [(column, fields[name]) for name, column in outputs]
-    for row in rows:
-        answer = cells.get(row[position])
-        if answer is None:
-            continue
+
+def _render_whole_rows(
+    rows: list[list[str]], position: int, width: int, answers: dict[str, list[tuple[int, str]]]
+) -> str:
+    """Return the CSV text of all rows when every column but the input is an output.
+
+    Such a row depends on its input value alone, so each distinct row is formatted once. Rows
+    with an empty input are formatted as they are. Every row must have ``width`` cells.
+    """
+    buffer = io.StringIO()
+    line_writer = csv.writer(buffer)
+
+    def render(row: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        line_writer.writerow(row)
+        return buffer.getvalue()
+
+    lines = {}
+    for value, answer in answers.items():
+        row = [value] * width
         for column, text in answer:
             row[column] = text
+        lines[value] = render(row)
+    return "".join([lines.get(row[position]) or render(row) for row in rows])
+
+
+def _fill_columns(
+    rows: list[list[str]], position: int, answers: dict[str, list[tuple[int, str]]]
+) -> None:
+    """Write the output cells into rows that carry other columns beside the outputs."""
+    for row in rows:
+        answer = answers.get(row[position])
+        if answer is not None:
+            for column, text in answer:
+                row[column] = text

@@ -6,11 +6,11 @@ import ipaddress
 from dataclasses import dataclass
 
 import pytest
-from llmjack_enrichment.classify import OUTPUT_FIELDS, Classifier, offline, with_reputation
+from llmjack_enrichment.classify import OUTPUT_FIELDS, Classifier, summarise, with_reputation
 from llmjack_enrichment.index import FeedIndex, IndexEntry, compile_entries, label_text
 
 
-def feed_index(*prefixes: tuple[str, dict]) -> FeedIndex:
+def feed_index(*prefixes: tuple[str, dict], summaries: bool = False) -> FeedIndex:
     entries = []
     for cidr, label in prefixes:
         network = ipaddress.ip_network(cidr)
@@ -18,7 +18,7 @@ def feed_index(*prefixes: tuple[str, dict]) -> FeedIndex:
         rank = 1 if label.get("list") == "denylist" else 0
         text = label_text(label)
         entries.append(IndexEntry(network.version, first, network.prefixlen, text, rank))
-    return FeedIndex(compile_entries(entries), "test")
+    return FeedIndex(compile_entries(entries, None, summarise if summaries else None), "test")
 
 
 CLOUD = {"category": "cloud", "provider": "aws", "service": "EC2", "region": "us-east-1"}
@@ -36,22 +36,25 @@ def asn(number: int, kind: str = "") -> dict:
     return label
 
 
+FEEDS = (
+    ("20.0.0.0/8", CLOUD),
+    ("20.1.0.0/16", TOR),
+    ("20.1.2.0/24", VPN),
+    ("20.2.0.0/16", PROXY),
+    ("30.0.0.0/8", HOSTING),
+    ("40.0.0.0/8", asn(100, "hosting")),
+    ("41.0.0.0/8", asn(101, "vpn")),
+    ("42.0.0.0/8", asn(102, "residential")),
+    ("43.0.0.0/8", asn(103)),
+    ("44.0.0.0/8", RESIDENTIAL),
+    ("20.0.0.0/6", asn(200, "hosting")),
+    ("10.0.0.0/8", CLOUD),
+)
+
+
 @pytest.fixture
 def classifier() -> Classifier:
-    feeds = feed_index(
-        ("20.0.0.0/8", CLOUD),
-        ("20.1.0.0/16", TOR),
-        ("20.1.2.0/24", VPN),
-        ("20.2.0.0/16", PROXY),
-        ("30.0.0.0/8", HOSTING),
-        ("40.0.0.0/8", asn(100, "hosting")),
-        ("41.0.0.0/8", asn(101, "vpn")),
-        ("42.0.0.0/8", asn(102, "residential")),
-        ("43.0.0.0/8", asn(103)),
-        ("44.0.0.0/8", RESIDENTIAL),
-        ("20.0.0.0/6", asn(200, "hosting")),
-        ("10.0.0.0/8", CLOUD),
-    )
+    feeds = feed_index(*FEEDS)
     lists = feed_index(
         ("20.9.0.0/16", {"category": "user", "list": "allowlist", "list_label": "corp"}),
         ("20.9.9.0/24", {"category": "user", "list": "denylist", "list_label": "bad"}),
@@ -165,6 +168,19 @@ def test_no_data_answer(classifier: Classifier) -> None:
     assert combined.rep_score == ""
 
 
-def test_offline_marks_open_verdicts(classifier: Classifier) -> None:
-    assert offline(classifier.classify("50.0.0.1")).rep_status == "offline"
-    assert offline(classifier.classify("20.3.0.1")).rep_status == "skipped"
+def test_open_verdicts_say_offline(classifier: Classifier) -> None:
+    assert classifier.classify("50.0.0.1").rep_status == "offline"
+    assert classifier.classify("20.3.0.1").rep_status == "skipped"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["20.1.2.3", "20.2.0.1", "20.3.0.1", "30.0.0.1", "40.0.0.1", "41.0.0.1", "42.0.0.1"]
+    + ["43.0.0.1", "44.0.0.1", "50.0.0.1", "2600::1"],
+)
+def test_summaries_match_labels(address: str) -> None:
+    from_labels = Classifier(feed_index(*FEEDS)).classify(address)
+    from_summary = Classifier(feed_index(*FEEDS, summaries=True)).classify(address)
+    assert from_summary.fields() == from_labels.fields()
+    assert from_summary.needs_online == from_labels.needs_online
+    assert from_summary.address == from_labels.address

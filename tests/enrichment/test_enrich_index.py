@@ -119,19 +119,42 @@ def test_truncated_file(tmp_path: Path) -> None:
         FeedIndex.load(path)
 
 
-def test_corrupt_body(tmp_path: Path) -> None:
+def test_corrupt_body_fails_verification(tmp_path: Path) -> None:
     data = bytearray(compile_entries([entry("9.9.9.0/24", "hosting", "quad9")]))
     data[HEADER.size + 2] ^= 0xFF
     path = tmp_path / "index.idx"
     path.write_bytes(bytes(data))
     with pytest.raises(IndexFileError, match="corrupt"):
+        FeedIndex.load(path, verify=True)
+
+
+def test_corrupt_label_raises_on_lookup(tmp_path: Path) -> None:
+    data = bytearray(compile_entries([entry("9.9.9.0/24", "hosting", "quad9")]))
+    data[data.index(b'"category"')] = ord("}")
+    path = tmp_path / "index.idx"
+    path.write_bytes(bytes(data))
+    index = FeedIndex.load(path)
+    with pytest.raises(IndexFileError, match="damaged label"):
+        index.lookup(ipaddress.ip_address("9.9.9.9"))
+
+
+def test_corrupt_offsets_detected_on_load(tmp_path: Path) -> None:
+    data = bytearray(compile_entries([entry("9.9.9.0/24", "hosting", "quad9")]))
+    # The label offsets end with the blob length; make the last one point past it.
+    position = bytes(data).rindex(
+        (len(label_text({"category": "hosting", "name": "quad9"}))).to_bytes(4, "little")
+    )
+    data[position] += 1
+    path = tmp_path / "index.idx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexFileError, match="offset tables"):
         FeedIndex.load(path)
 
 
 def test_other_file_type(tmp_path: Path) -> None:
     path = tmp_path / "index.idx"
     path.write_bytes(b'{"not": "an index"}')
-    with pytest.raises(IndexFileError, match="bad magic"):
+    with pytest.raises(IndexFileError, match="not a llmjack index"):
         FeedIndex.load(path)
 
 

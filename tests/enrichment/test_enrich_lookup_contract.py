@@ -211,3 +211,25 @@ def test_ragged_rows_are_padded(python: str, settings_file: Path) -> None:
     stdin = b"sourceIPAddress,ip_class,ip_status\n3.80.12.34\n"
     rows = answer(run_lookup(python, stdin, settings_file))
     assert rows == [{"sourceIPAddress": "3.80.12.34", "ip_class": "cloud", "ip_status": "ok"}]
+
+
+def test_damaged_label_fails_rows_not_run(python: str, settings_file: Path) -> None:
+    index = settings_file.parent / "data" / "llmjack-ip.idx"
+    data = bytearray(index.read_bytes())
+    # Remove a tab from every summary that mentions EC2 and spoil the matching labels too.
+    for marker in (b'"EC2"', b"\tEC2\t"):
+        start = 0
+        while (start := data.find(marker, start)) >= 0:
+            data[start] = ord("\x00")
+            start += 1
+    index.write_bytes(bytes(data))
+    result = run_lookup(
+        python, csv_bytes(HEADER, ["3.80.12.34", "185.220.101.1", "10.0.0.1"]), settings_file
+    )
+    rows = answer(result)
+    assert len(rows) == 3
+    assert rows[1]["ip_class"] == "tor"
+    assert rows[2]["ip_class"] == "private"
+    assert rows[0]["ip_class"] == "error"
+    assert rows[0]["ip_status"].startswith("error: ")
+    assert b"damaged summary" in result.stderr

@@ -62,3 +62,20 @@ def test_one_answer_per_row(config: Path, rows: list[tuple[bytes, bytes]]) -> No
         if address.decode("utf-8", "surrogateescape").strip():
             assert row[1] != ""
             assert row[2] != ""
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(cells, min_size=0, max_size=12))
+def test_whole_row_path_keeps_rows(config: Path, values: list[bytes]) -> None:
+    header = ["ip_class", "sourceIPAddress", "ip_status"]
+    stdin = encode_row([name.encode() for name in header])
+    for value in values:
+        stdin += encode_row([b"", value, b""])
+    text = run(config, stdin).decode("utf-8", "surrogateescape")
+
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert parsed[0] == header
+    assert len(parsed) == len(values) + 1
+    for value, row in zip(values, parsed[1:], strict=True):
+        assert row[1].encode("utf-8", "surrogateescape") == value
+        assert (row[0] != "") == bool(value.decode("utf-8", "surrogateescape").strip())
