@@ -200,7 +200,7 @@ def _status_row(name: str, format_name: str, age: str, size: str, entries: str, 
 
 def _load_index(path: Path) -> FeedIndex | None:
     try:
-        return FeedIndex.load(path)
+        return FeedIndex.load(path, verify=True)
     except EnrichmentError as error:
         click.echo(f"index: {error}")
         return None
