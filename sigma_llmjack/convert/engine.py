@@ -63,7 +63,7 @@ def build_pipeline(target: Target, config: SiteConfig) -> ProcessingPipeline:
     """Combine the site placeholders with the target's pipeline, ordered by priority.
 
     Adding pipelines with ``+`` keeps the order they are written in and drops their names and
-    allowed backends; the resolver sorts by priority as sigma-cli does, so placeholders (10) are
+    allowed backends. The resolver sorts by priority as sigma-cli does, so placeholders (10) are
     filled before the field mapping (20) sees the values.
     """
     options = config.splunk if target.name == "splunk" else config.elastic
@@ -86,15 +86,31 @@ def build_backend(
         options["query_settings"] = rule_settings(schedule)
         # SplunkBackend writes these into the [default] stanza, which applies to every search of
         # the app, so they repeat the plain window instead of the backend's -30d.
-        options["min_time"] = f"-{schedule.lag_minutes + schedule.interval_minutes}m@m"
+        options["min_time"] = schedule.recent_start()
         options["max_time"] = f"-{schedule.lag_minutes}m@m" if schedule.lag_minutes else "now"
     if target.name in ("lucene", "eql"):
         # A list even for one pattern: a single string ends up as a string in Kibana's "index".
         options["index_names"] = list(pipeline.vars.get("llmjack_elastic_index", []))
     if target.name in ("lucene", "esql"):
-        options["schedule_interval"] = int(config.elastic.get("schedule_interval", 5))
-        options["schedule_interval_unit"] = str(config.elastic.get("schedule_interval_unit", "m"))
+        options.update(_kibana_schedule(config))
     return backend_class(pipeline, **options)
+
+
+def _kibana_schedule(config: SiteConfig) -> dict[str, Any]:
+    """Read the Kibana rule interval (``elastic.schedule_interval`` and its unit)."""
+    interval = config.elastic.get("schedule_interval", 5)
+    unit = config.elastic.get("schedule_interval_unit", "m")
+    if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
+        raise ConversionError(
+            f"invalid site option: elastic.schedule_interval must be a positive whole number, "
+            f"got {interval!r}"
+        )
+    if unit not in ("s", "m", "h", "d"):
+        raise ConversionError(
+            f"invalid site option: elastic.schedule_interval_unit must be s, m, h or d, "
+            f"got {unit!r}"
+        )
+    return {"schedule_interval": interval, "schedule_interval_unit": unit}
 
 
 def convert_collection(

@@ -36,9 +36,8 @@ def render_combined(result: ConversionResult) -> str:
         return _ndjson_lines(list(result.combined or []))
     if kind == "savedsearches":
         return str(result.combined).lstrip("\n") + "\n"
-    return "".join(render_rule(result, rule) + "\n" for rule in result.converted).rstrip("\n") + (
-        "\n" if result.converted else ""
-    )
+    # Plain queries: one blank line between rules.
+    return "\n".join(render_rule(result, rule) for rule in result.converted)
 
 
 def write_output_dir(result: ConversionResult, directory: Path, config: SiteConfig) -> list[Path]:

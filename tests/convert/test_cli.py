@@ -129,3 +129,24 @@ def test_cli_invalid_site_option(tmp_path: Path) -> None:
     completed = run_llmjack("-t", "splunk", "-c", site)
     assert completed.returncode == 2
     assert "splunk.index_macro 'bad macro`' is not a valid Splunk macro name" in completed.stderr
+
+
+def test_cli_invalid_kibana_interval(tmp_path: Path) -> None:
+    site = tmp_path / "site.yml"
+    site.write_text("elastic:\n  schedule_interval: soon\n", encoding="utf-8")
+    completed = run_llmjack("-t", "lucene", "-f", "ndjson", "-c", site)
+    assert completed.returncode == 2
+    assert "elastic.schedule_interval must be a positive whole number, got 'soon'" in (
+        completed.stderr
+    )
+    assert "Traceback" not in completed.stderr
+
+
+def test_cli_plain_rules_separated(tmp_path: Path) -> None:
+    completed = run_llmjack(
+        "-t", "eql", CASES_DIR / "c09_other_case.yml", CASES_DIR / "c01_model_id.yml"
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.count("any where ") == 2
+    assert "\n\nany where " in completed.stdout
+    assert completed.stdout.endswith('"\n')
