@@ -37,6 +37,7 @@ from sigma_llmjack.pipelines.new_terms import KibanaNewTermsTransformation, NewT
 
 DEFAULT_INDEX = "logs-aws.cloudtrail-*"
 ELASTIC_PRIORITY = 20
+ELASTIC_OPTION_NAMES = frozenset({"index", "schedule_interval", "schedule_interval_unit"})
 ELASTIC_BACKENDS = frozenset({"lucene", "esql", "eql", "elasticsearch"})
 
 # Raw CloudTrail field -> field of the Elastic aws integration. All are keyword fields except
@@ -102,6 +103,12 @@ class ElasticOptions:
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> ElasticOptions:
         """Read the options, accepting one index pattern as a string or several as a list."""
+        unknown = sorted(set(map(str, options)) - ELASTIC_OPTION_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown elastic option(s) {', '.join(unknown)}; "
+                f"known options are {', '.join(sorted(ELASTIC_OPTION_NAMES))}"
+            )
         index = options.get("index", DEFAULT_INDEX)
         patterns = [index] if isinstance(index, str) else list(index or [])
         if not patterns or not all(isinstance(p, str) and p for p in patterns):

@@ -34,6 +34,9 @@ from sigma_llmjack.pipelines.schedule import ScheduleSettings
 DEFAULT_INDEX_MACRO = "llmjack_cloudtrail_index"
 DEFAULT_SOURCETYPE = "aws:cloudtrail"
 SPLUNK_PRIORITY = 20
+SPLUNK_OPTION_NAMES = frozenset(
+    {"index", "index_macro", "sourcetype", "schedule_minutes", "lag_minutes"}
+)
 MACRO_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]+(\([0-9]+\))?$")
 
 
@@ -46,7 +49,13 @@ class SplunkOptions:
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> SplunkOptions:
-        """Read the pipeline's options from a site configuration section, ignoring the rest."""
+        """Read the pipeline's options from the site's splunk section, rejecting unknown keys."""
+        unknown = sorted(set(map(str, options)) - SPLUNK_OPTION_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown splunk option(s) {', '.join(unknown)}; "
+                f"known options are {', '.join(sorted(SPLUNK_OPTION_NAMES))}"
+            )
         macro = str(options.get("index_macro", DEFAULT_INDEX_MACRO))
         if not MACRO_NAME_PATTERN.match(macro):
             raise ValueError(

@@ -150,3 +150,18 @@ def test_cli_plain_rules_separated(tmp_path: Path) -> None:
     assert completed.stdout.count("any where ") == 2
     assert "\n\nany where " in completed.stdout
     assert completed.stdout.endswith('"\n')
+
+
+@pytest.mark.parametrize(
+    ("target", "section", "message"),
+    [
+        ("splunk", "splunk:\n  indx: aws\n", "unknown splunk option(s) indx; known options are"),
+        ("esql", "elastic:\n  index_pattern: x\n", "unknown elastic option(s) index_pattern"),
+    ],
+)
+def test_cli_unknown_site_option(tmp_path: Path, target: str, section: str, message: str) -> None:
+    site = tmp_path / "site.yml"
+    site.write_text(section, encoding="utf-8")
+    completed = run_llmjack("-t", target, "-c", site)
+    assert completed.returncode == 2
+    assert message in completed.stderr
