@@ -65,11 +65,11 @@ class SplunkOptions:
         return cls(index_macro=macro, sourcetype=str(options.get("sourcetype", DEFAULT_SOURCETYPE)))
 
 
-def literal_asterisk_regex(value: SigmaString) -> str:
-    """Translate a Sigma string with a literal ``*`` into an anchored, case-insensitive regex.
+def exact_regex(value: SigmaString) -> str:
+    """Translate a Sigma string into an anchored regular expression.
 
-    Sigma wildcards become ``.*`` and ``.``; every literal character is escaped, so the literal
-    asterisk stays a literal.
+    Sigma wildcards become ``.*`` and ``.``. Every literal character is escaped, so a literal
+    asterisk stays a literal. The caller adds the case-insensitive flag.
     """
     parts = []
     for part in value.s:
@@ -83,19 +83,21 @@ def literal_asterisk_regex(value: SigmaString) -> str:
 
 
 @dataclass
-class LiteralAsteriskToRegexTransformation(StringValueTransformation):
-    """Turn a value that contains a literal ``*`` into an exact regular expression test.
+class ExactRegexTransformation(StringValueTransformation):
+    """Turn a value that SPL cannot match exactly into an exact regular expression test.
 
     SPL has no escape for ``*``: ``"a\\*b"`` in a search still matches ``a`` followed by anything
-    and ``b``. Matching the value with a regular expression instead keeps it exact; the Splunk
-    backend emits a ``| regex`` command after the search for it.
+    and ``b``. SPL has no one-character wildcard either, and the backend would widen Sigma's
+    ``?`` into ``*``. A regular expression keeps such a value exact, and the Splunk backend emits
+    a ``| regex`` command after the search for it.
     """
 
     def apply_string_value(self, field: str, val: SigmaString) -> SigmaRegularExpression | None:
         has_literal_asterisk = any(isinstance(part, str) and "*" in part for part in val.s)
-        if not has_literal_asterisk:
+        has_single_wildcard = SpecialChars.WILDCARD_SINGLE in val.s
+        if not (has_literal_asterisk or has_single_wildcard):
             return None
-        regex = SigmaRegularExpression(literal_asterisk_regex(val))
+        regex = SigmaRegularExpression(exact_regex(val))
         regex.add_flag(SigmaRegularExpressionFlag.IGNORECASE)
         return regex
 
@@ -119,8 +121,8 @@ def splunk_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Proc
                 transformation=NewTermsOutputCheck(),
             ),
             ProcessingItem(
-                identifier="llmjack_splunk_literal_asterisk",
-                transformation=LiteralAsteriskToRegexTransformation(),
+                identifier="llmjack_splunk_exact_regex",
+                transformation=ExactRegexTransformation(),
                 rule_conditions=[cloudtrail_condition()],
             ),
             ProcessingItem(

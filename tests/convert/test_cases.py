@@ -366,3 +366,10 @@ def test_pack_flattened_values_lower_case() -> None:
     assert pairs
     for field, value in pairs:
         assert value == value.lower(), f"{field}: {value}"
+
+
+def test_splunk_single_wildcard_stays_exact(case_query: QueryOf) -> None:
+    # SPL has no one-character wildcard, so "?" must not become "*" in the search.
+    query = case_query("splunk_single_wildcard", "splunk")
+    assert splunk_body(query) == '\n| regex awsRegion="(?i)^us\\\\-east\\\\-.$"'
+    assert "us-east-*" not in query

@@ -16,7 +16,7 @@ from sigma_llmjack.pipelines.elastic_transformations import (
     case_insensitive_regex,
     map_entry_regex,
 )
-from sigma_llmjack.pipelines.splunk import SplunkOptions, literal_asterisk_regex
+from sigma_llmjack.pipelines.splunk import SplunkOptions, exact_regex
 
 # Printable ASCII without the characters Sigma gives a meaning (wildcards and the escape).
 PLAIN_TEXT = st.text(
@@ -58,7 +58,7 @@ def test_case_insensitive_regex_translates_wildcards() -> None:
 def test_splunk_asterisk_regex_exact(text: str) -> None:
     value = SigmaString(text.replace("a", "\\*"))
     literal = text.replace("a", "*")
-    regex = literal_asterisk_regex(value)
+    regex = exact_regex(value)
     assert re.fullmatch(regex, literal, re.IGNORECASE)
     if "a" in text:
         assert re.fullmatch(regex, text.replace("a", "xy"), re.IGNORECASE) is None
