@@ -1,9 +1,9 @@
 """The sigma-cli pipelines: ``sigma list pipelines`` and ``sigma convert -p llmjack_...``.
 
 sigma-cli discovers pipelines by listing the ``sigma.pipelines`` namespace with pkgutil, which
-cannot see modules that an editable install serves through an import hook. The subprocesses
-therefore get the repository root on PYTHONPATH, which lays the plugin out as a regular install
-does (``sigma/pipelines/llmjack`` on a path entry).
+cannot see modules that an editable install serves through an import hook. The tests therefore
+build the wheel and put its installed files first on PYTHONPATH, which is what a user's
+``pip install`` provides.
 """
 
 from __future__ import annotations
@@ -24,17 +24,49 @@ SIGMA = Path(sys.executable).parent / "sigma"
 LLMJACK = Path(sys.executable).parent / "llmjack"
 
 
-def run(program: Path, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [str(program), *map(str, args)],
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the wheel and install it without dependencies into a fresh folder."""
+    work = tmp_path_factory.mktemp("plugin-wheel")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    dist = work / "dist"
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(REPO_ROOT)],
+        check=True,
         capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        cwd=cwd,
-        env=env,
     )
+    wheels = list(dist.glob("sigma_llmjack-*.whl"))
+    assert len(wheels) == 1, wheels
+    target = work / "site"
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(target), str(wheels[0])],
+        check=True,
+        capture_output=True,
+    )
+    assert (target / "sigma" / "pipelines" / "llmjack" / "__init__.py").is_file()
+    assert not (target / "sigma" / "__init__.py").exists()
+    return target
+
+
+@pytest.fixture
+def run(installed: Path):
+    """Run a program of the virtual environment with the installed wheel on PYTHONPATH."""
+
+    def run_program(
+        program: Path, *args: str | Path, cwd: Path
+    ) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(installed)}
+        return subprocess.run(
+            [str(program), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            cwd=cwd,
+            env=env,
+        )
+
+    return run_program
 
 
 @pytest.fixture
@@ -52,7 +84,7 @@ def pack_copy(tmp_path: Path) -> Path:
     return folder
 
 
-def test_sigma_lists_pipelines(tmp_path: Path) -> None:
+def test_sigma_lists_pipelines(run, tmp_path: Path) -> None:
     completed = run(SIGMA, "list", "pipelines", cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     lines = [line for line in completed.stdout.splitlines() if "|" in line]
@@ -63,7 +95,7 @@ def test_sigma_lists_pipelines(tmp_path: Path) -> None:
     assert "esql" in rows["llmjack_elastic_cloudtrail"]
 
 
-def test_sigma_convert_splunk_matches_llmjack(tmp_path: Path, pack_copy: Path) -> None:
+def test_sigma_convert_splunk_matches_llmjack(run, tmp_path: Path, pack_copy: Path) -> None:
     pipeline = "llmjack_splunk_cloudtrail"
     completed = run(SIGMA, "convert", "-t", "splunk", "-p", pipeline, pack_copy, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
@@ -76,14 +108,14 @@ def test_sigma_convert_splunk_matches_llmjack(tmp_path: Path, pack_copy: Path) -
     assert '`llmjack_cloudtrail_index` sourcetype="aws:cloudtrail"' in completed.stdout
 
 
-def test_sigma_convert_splunk_rejected_for_lucene(tmp_path: Path, pack_copy: Path) -> None:
+def test_sigma_convert_splunk_rejected_for_lucene(run, tmp_path: Path, pack_copy: Path) -> None:
     pipeline = "llmjack_splunk_cloudtrail"
     completed = run(SIGMA, "convert", "-t", "lucene", "-p", pipeline, pack_copy, cwd=tmp_path)
     assert completed.returncode != 0
     assert "llmjack_splunk_cloudtrail" in completed.stderr + completed.stdout
 
 
-def test_sigma_convert_kibana_index_option(tmp_path: Path, pack_copy: Path) -> None:
+def test_sigma_convert_kibana_index_option(run, tmp_path: Path, pack_copy: Path) -> None:
     rule = next(path for path in pack_copy.glob("*.yml"))
     completed = run(
         SIGMA,
