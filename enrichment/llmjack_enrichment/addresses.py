@@ -32,6 +32,9 @@ MASKED_PATTERN = r"(?i)^(\d{1,3}\.){1,3}(\*+|x+)(\.(\*+|x+))*$"
 HOSTNAME_PATTERN = r"(?i)^(?=.*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+\.?$"
 DOTTED_QUAD = r"(\d+)\.(\d+)\.(\d+)\.(\d+)$"
 DIGITS = frozenset("0123456789")
+# The lookup replaces NUL with this lone surrogate before CSV parsing. Decoding with
+# surrogateescape yields only U+DC80..U+DCFF, so U+DC00 cannot come from the input.
+NUL_STAND_IN = "\udc00"
 
 # NAT64 well-known prefix (RFC 6052): the last 32 bits are an IPv4 address.
 NAT64_FIRST = 0x0064_FF9B << 96
@@ -59,6 +62,8 @@ def parse_cell(raw: str) -> ParsedCell:
     quad = _plain_ipv4(text)
     if quad is not None:
         return ParsedCell(ADDRESS, text, quad)
+    if NUL_STAND_IN in text or "\x00" in text:
+        return ParsedCell(INVALID, text, reason="contains a NUL byte")
     if not _is_encodable(text):
         return ParsedCell(INVALID, text, reason="not valid UTF-8")
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from llmjack_enrichment.errors import FeedDownloadError, FeedFormatError
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 # Progress callback: feed name, bytes received, total bytes (None when the server sends none).
-Progress = Callable[[str, int, int | None], None]
+Progress = Callable[[str, int, Optional[int]], None]  # noqa: UP045 (evaluated on Python 3.9)
 
 UPDATED = "updated"
 NOT_MODIFIED = "not_modified"
@@ -109,7 +109,8 @@ def _update(
     try:
         with session.get(feed.url, headers=headers, stream=True, timeout=timeout) as response:
             if response.status_code == 304:
-                return FeedUpdate(feed.name, NOT_MODIFIED, "not modified", meta.get("entries", 0))
+                entries = meta.get("entries", 0)
+                return FeedUpdate(feed.name, NOT_MODIFIED, f"{entries} entries", entries)
             if response.status_code != 200:
                 message = f"HTTP {response.status_code} from {url}; kept the previous file"
                 return FeedUpdate(feed.name, FAILED, message)

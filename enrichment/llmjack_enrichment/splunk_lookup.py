@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from llmjack_enrichment.addresses import NUL_STAND_IN
 from llmjack_enrichment.classify import OUTPUT_FIELDS, Verdict
 
 logger = logging.getLogger("llmjack_enrichment.lookup")
@@ -97,7 +98,12 @@ def _run(
 ) -> None:
     started = time.monotonic()
     online, config, fields = _options(arguments)
-    reader = csv.reader(source)
+    text = source.read()
+    if "\x00" in text:
+        # Python 3.9's csv module rejects NUL, so it travels as a stand-in and comes back.
+        text = text.replace("\x00", NUL_STAND_IN)
+        sink = _NulRestoringSink(sink)
+    reader = csv.reader(io.StringIO(text, newline=""))
     # The default "\r\n" terminator makes the writer quote cells that contain "\r" or "\n".
     writer = csv.writer(sink)
     header = next(reader, None)
@@ -136,6 +142,16 @@ def _run(
         writer.writerows(rows)
     elapsed = (time.monotonic() - started) * 1000
     logger.info("answered %d rows in %.0f ms (online=%s)", len(rows), elapsed, online)
+
+
+class _NulRestoringSink:
+    """A text sink that turns the NUL stand-in back into NUL on every write."""
+
+    def __init__(self, sink: io.TextIOBase) -> None:
+        self._sink = sink
+
+    def write(self, text: str) -> int:
+        return self._sink.write(text.replace(NUL_STAND_IN, "\x00"))
 
 
 def _guess_input(header: Sequence[str]) -> str:

@@ -233,3 +233,11 @@ def test_damaged_label_fails_rows_not_run(python: str, settings_file: Path) -> N
     assert rows[0]["ip_class"] == "error"
     assert rows[0]["ip_status"].startswith("error: ")
     assert b"damaged summary" in result.stderr
+
+
+def test_nul_byte_cell(python: str, settings_file: Path) -> None:
+    stdin = b"sourceIPAddress,ip_class,ip_status\n1.2.3.4\x00,,\n3.80.12.34,,\n"
+    result = run_lookup(python, stdin, settings_file)
+    lines = result.stdout.split(b"\r\n")
+    assert lines[1] == b"1.2.3.4\x00,invalid,invalid: contains a NUL byte"
+    assert lines[2] == b"3.80.12.34,cloud,ok"
