@@ -30,6 +30,7 @@ from sigma_llmjack.pipelines.common import (
 )
 from sigma_llmjack.pipelines.new_terms import NewTermsOutputCheck, SplunkFirstSeenTransformation
 from sigma_llmjack.pipelines.schedule import ScheduleSettings
+from sigma_llmjack.pipelines.splunk_search import SplunkBaseSearchFirstTransformation
 
 DEFAULT_INDEX_MACRO = "llmjack_cloudtrail_index"
 DEFAULT_SOURCETYPE = "aws:cloudtrail"
@@ -63,6 +64,11 @@ class SplunkOptions:
                 "use letters, digits and underscores"
             )
         return cls(index_macro=macro, sourcetype=str(options.get("sourcetype", DEFAULT_SOURCETYPE)))
+
+    def base_search(self) -> str:
+        """Return the terms every search starts with, as SplunkBackend renders them."""
+        sourcetype = self.sourcetype.replace("\\", "\\\\").replace('"', '\\"')
+        return f'`{self.index_macro}` sourcetype="{sourcetype}"'
 
 
 def exact_regex(value: SigmaString) -> str:
@@ -143,8 +149,12 @@ def splunk_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Proc
         ],
         postprocessing_items=[
             QueryPostprocessingItem(
+                identifier="llmjack_splunk_base_search_first",
+                transformation=SplunkBaseSearchFirstTransformation(base=settings.base_search()),
+            ),
+            QueryPostprocessingItem(
                 identifier="llmjack_splunk_first_seen",
                 transformation=SplunkFirstSeenTransformation(recent_start=schedule.recent_start()),
-            )
+            ),
         ],
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from convert_paths import CASES_DIR
-from convert_query_checks import PLAIN_CHECKS
+from convert_query_checks import PLAIN_CHECKS, conf_syntax_errors
 
 SPLUNK_PREFIX = '`llmjack_cloudtrail_index` sourcetype="aws:cloudtrail"'
 ESQL_PREFIX = "from logs-aws.cloudtrail-* metadata _id, _index, _version | where "
@@ -373,3 +373,22 @@ def test_splunk_single_wildcard_stays_exact(case_query: QueryOf) -> None:
     query = case_query("splunk_single_wildcard", "splunk")
     assert splunk_body(query) == '\n| regex awsRegion="(?i)^us\\\\-east\\\\-.$"'
     assert "us-east-*" not in query
+
+
+def test_splunk_regex_under_or_base_first(case_query: QueryOf) -> None:
+    # A search cannot start with "| rex", so the macro and sourcetype come first.
+    assert case_query("splunk_regex_under_or", "splunk") == (
+        SPLUNK_PREFIX + "\n"
+        '| rex field=errorMessage "(?<errorMessageMatch>(?i)^x\\\\*y$)"\n'
+        '| eval errorMessageCondition=if(isnotnull(errorMessageMatch), "true", "false")\n'
+        '| search errorMessageCondition="true" OR eventName="InvokeModel"'
+    )
+
+
+def test_splunk_regex_under_or_saved_search(convert_case) -> None:
+    from sigma_llmjack.convert.output import render_rule
+
+    result = convert_case("splunk_regex_under_or", "splunk", "savedsearches")
+    stanza = render_rule(result, result.converted[0])
+    assert f"\nsearch = {SPLUNK_PREFIX} \\\n| rex field=errorMessage " in stanza
+    assert conf_syntax_errors(stanza) == []

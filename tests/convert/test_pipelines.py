@@ -129,3 +129,17 @@ def test_kibana_fixup_informational_and_index() -> None:
     assert fixed["risk_score"] == 21
     assert fixed["index"] == ["logs-y"]
     assert fixed["timestamp_override"] == "event.ingested"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '`m` sourcetype="s" a=1',
+        "\n| rex x\n| search other=1",
+        "\n| rex x",
+    ],
+)
+def test_base_search_unchanged_without_match(query: str) -> None:
+    from sigma_llmjack.pipelines.splunk_search import move_base_search_first
+
+    assert move_base_search_first(query, '`m` sourcetype="s"') == query
