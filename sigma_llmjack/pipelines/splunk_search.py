@@ -21,6 +21,9 @@ def move_base_search_first(query: str, base: str) -> str:
     ``| search <condition>``. A search string cannot start with ``| rex``, so without a base
     search in front Splunk rejects it. The macro and sourcetype terms are ANDed with the whole
     condition, so they can filter before the commands.
+
+    NOTE: only the start of the whole search is repaired. A rule like this inside the
+    ``| multisearch`` of a temporal correlation still yields a subsearch starting with ``| rex``.
     """
     if not query.startswith("\n| ") or SEARCH_MARKER not in query:
         return query
