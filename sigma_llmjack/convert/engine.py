@@ -133,8 +133,7 @@ def convert_collection(
     collection.resolve_rule_references()
 
     result = ConversionResult(target=target, output_format=output_format)
-    stems = _file_stems(collection.rules)
-    all_queries: list[Any] = []
+    outputs: list[tuple[AnyRule, list[Any]]] = []
     failed_ids: set[str] = set()
     for rule in collection.rules:
         reason = _failed_reference(rule, failed_ids)
@@ -144,12 +143,13 @@ def convert_collection(
         if reason is not None:
             failed_ids.add(_rule_id(rule))
             result.failed.append(_failure(rule, reason))
-            continue
-        if queries:
-            result.converted.append(
-                ConvertedRule(_rule_id(rule), rule.title, stems[id(rule)], queries)
-            )
-            all_queries.extend(queries)
+        elif queries:
+            outputs.append((rule, queries))
+
+    stems = _file_stems(rule for rule, _ in outputs)
+    for rule, queries in outputs:
+        result.converted.append(ConvertedRule(_rule_id(rule), rule.title, stems[id(rule)], queries))
+    all_queries = [query for _, queries in outputs for query in queries]
     result.combined = backend.finalize(all_queries, output_format.backend_format)
     return result
 
@@ -198,8 +198,8 @@ def _rule_id(rule: AnyRule) -> str:
 def _file_stems(rules: Iterable[AnyRule]) -> dict[int, str]:
     """Name each rule's output file after its rule file, made unique within the run.
 
-    A file can hold several rules (a correlation and the rules it references), so later rules of
-    the same file get their Sigma ``name`` or the start of their id appended.
+    A file can hold several rules that produce output, so later rules of the same file get their
+    Sigma ``name`` or the start of their id appended.
     """
     stems: dict[int, str] = {}
     used: set[str] = set()

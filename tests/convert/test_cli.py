@@ -165,3 +165,10 @@ def test_cli_unknown_site_option(tmp_path: Path, target: str, section: str, mess
     completed = run_llmjack("-t", target, "-c", site)
     assert completed.returncode == 2
     assert message in completed.stderr
+
+
+def test_cli_output_named_after_rule_file(tmp_path: Path) -> None:
+    rule = CASES_DIR / "c08_correlation_group_by.yml"
+    completed = run_llmjack("-t", "esql", "-o", tmp_path, rule)
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["c08_correlation_group_by.esql"]
