@@ -47,7 +47,7 @@ def convert(
 ) -> int:
     """Convert RULES (files or folders; the bundled pack if none) for one target.
 
-    Rules the target cannot express are listed on stderr with id, title and reason; the exit
+    Rules the target cannot express are listed on stderr with id, title and reason. The exit
     status is 1 when any rule failed and 0 otherwise.
     """
     from sigma_llmjack.config import load_config

@@ -64,7 +64,7 @@ def build_pipeline(target: Target, config: SiteConfig) -> ProcessingPipeline:
 
     Adding pipelines with ``+`` keeps the order they are written in and drops their names and
     allowed backends. The resolver sorts by priority as sigma-cli does, so placeholders (10) are
-    filled before the field mapping (20) sees the values.
+    filled before the field mapping (20) reads the values.
     """
     options = config.splunk if target.name == "splunk" else config.elastic
     pipelines = [config.placeholder_pipeline(), target.pipeline(dict(options))]
@@ -119,7 +119,7 @@ def convert_collection(
     output_format: OutputFormat,
     config: SiteConfig,
 ) -> ConversionResult:
-    """Convert every rule of ``collection`` for ``target``; the collection is used up.
+    """Convert every rule of ``collection`` for ``target``, which uses the collection up.
 
     The backend applies the pipeline to the rule objects in place, so the caller passes a freshly
     loaded collection for each conversion.
