@@ -71,7 +71,7 @@ ERRORS = [
 class Generator:
     """Produce records in time order from a seeded random source."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, inference_only: bool = False) -> None:
         self.random = random.Random(seed)
         self.time = datetime(2024, 5, 1, tzinfo=timezone.utc)
         self.users = [f"user{index:03d}" for index in range(200)]
@@ -82,8 +82,11 @@ class Generator:
             for index, user in enumerate(self.users)
         }
         self.count = 0
-        self.bedrock_names = [name for name, _ in BEDROCK_CALLS]
-        self.bedrock_weights = [weight for _, weight in BEDROCK_CALLS]
+        # With inference_only, ordinary users never list models or read the logging setup, so
+        # only the stolen-key episodes match the pack's rules.
+        calls = BEDROCK_CALLS[:3] if inference_only else BEDROCK_CALLS
+        self.bedrock_names = [name for name, _ in calls]
+        self.bedrock_weights = [weight for _, weight in calls]
 
     def records(self, count: int) -> Iterator[dict[str, Any]]:
         """Yield ``count`` records, one to a few seconds apart."""
@@ -193,9 +196,9 @@ class Generator:
         return record
 
 
-def write(path: Path, count: int, shape: str, seed: int = 1) -> None:
+def write(path: Path, count: int, shape: str, seed: int = 1, inference_only: bool = False) -> None:
     """Write ``count`` records to ``path`` as an S3 delivery (s3) or JSON Lines (jsonl)."""
-    generator = Generator(seed)
+    generator = Generator(seed, inference_only)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wt", encoding="utf-8") as handle:
         if shape == "jsonl":
@@ -214,8 +217,19 @@ def main() -> None:
     parser.add_argument("--shape", choices=["s3", "jsonl"], default="s3", help="file layout")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--output", type=Path, required=True, help="file to write (.gz: gzip)")
+    parser.add_argument(
+        "--inference-only",
+        action="store_true",
+        help="ordinary users only call inference APIs, so few records match",
+    )
     arguments = parser.parse_args()
-    write(arguments.output, arguments.records, arguments.shape, arguments.seed)
+    write(
+        arguments.output,
+        arguments.records,
+        arguments.shape,
+        arguments.seed,
+        arguments.inference_only,
+    )
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ class CompiledRule:
     correlation: bool
     queries: list[str] = field(default_factory=list)
     plan: dict[str, Any] | None = None
+    # SQL condition true for every event that any detection under the correlation matches.
+    prefilter: str | None = None
     group_by: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     source: str | None = None
@@ -140,10 +142,40 @@ def _compiled(rule: SigmaRule | SigmaCorrelationRule, outputs: list[Any]) -> Com
         compiled.fields = sorted(
             {name for names in compiled.plan["required_fields"].values() for name in names}
         )
+        compiled.prefilter = correlation_prefilter(rule, compiled.plan)
     else:
         compiled.queries = [query for output in outputs for query in output["rule"]]
         compiled.fields = list(first.get("required_fields") or [])
     return compiled
+
+
+def correlation_prefilter(rule: SigmaCorrelationRule, plan: dict[str, Any]) -> str | None:
+    """Return the OR of the predicates of every detection a correlation reads, if it may be used.
+
+    The plan's first stage computes a payload and a time for every row of the table, although
+    only rows that some referenced detection matches take part, unless the correlation has a
+    negated condition. There the backend opens a window at events no detection matched and
+    reads the latest event time of the whole input, so None is returned and every row is kept.
+    """
+    if "incomplete_window" in plan["diagnostics"]:
+        return None
+    predicates: list[str] = []
+    for detection in _referenced_detections(rule):
+        queries = detection.get_conversion_result()
+        if not queries or not all(isinstance(query, str) for query in queries):
+            return None
+        predicates.extend(f"({query})" for query in queries)
+    return " OR ".join(predicates) or None
+
+
+def _referenced_detections(rule: SigmaCorrelationRule) -> list[SigmaRule]:
+    found: list[SigmaRule] = []
+    for reference in rule.referenced_rules:
+        if isinstance(reference.rule, SigmaCorrelationRule):
+            found.extend(_referenced_detections(reference.rule))
+        else:
+            found.append(reference.rule)
+    return found
 
 
 def _rule_error(rule: SigmaRule | SigmaCorrelationRule, error: Exception) -> RuleError:

@@ -16,7 +16,13 @@ from typing import Any
 from sigma.backends.sqlite.runtime import execute_plan
 
 from sigma_llmjack.replay.compiler import CompiledRule
-from sigma_llmjack.replay.database import ID_COLUMN, LINE_COLUMN, SOURCE_COLUMN, TIME_COLUMN
+from sigma_llmjack.replay.database import (
+    ID_COLUMN,
+    LINE_COLUMN,
+    SOURCE_COLUMN,
+    TABLE,
+    TIME_COLUMN,
+)
 from sigma_llmjack.replay.results import REPORT_FIELDS, Match
 
 # A correlation match lists at most this many distinct values of one report field.
@@ -50,7 +56,18 @@ def run_correlation(
     of events that matched a referenced rule but could not be placed in a window or group.
     """
     assert rule.plan is not None
-    alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
+    if rule.prefilter is None:
+        alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
+    else:
+        # The plan reads the table by its unqualified name, and SQLite looks a name up in the
+        # temp schema first, so this view hands the plan only the rows that can take part.
+        connection.execute(
+            f"CREATE TEMP VIEW {TABLE} AS SELECT * FROM main.{TABLE} WHERE {rule.prefilter}"
+        )
+        try:
+            alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
+        finally:
+            connection.execute(f"DROP VIEW temp.{TABLE}")
     counted = {reason: count for reason, count in diagnostics.items() if count}
     return [_episode_match(rule, episode) for episode in merge_alerts(alerts)], counted
 

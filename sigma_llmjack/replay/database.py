@@ -35,7 +35,7 @@ INTERNAL_COLUMNS = (TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN)
 BATCH_SIZE = 5000
 # Page cache of each connection in KiB. It bounds the memory the database takes whatever the size
 # of the input, and the operating system's file cache serves the rest.
-CACHE_KIB = 16384
+CACHE_KIB = 8192
 
 
 def quote_identifier(name: str) -> str:
