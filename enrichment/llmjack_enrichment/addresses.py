@@ -3,7 +3,7 @@
 Log sources put more than addresses in their source-address fields: CloudTrail writes service
 names (``bedrock.amazonaws.com``, ``AWS Internal``), GCP writes ``private`` or
 ``gce-internal-ip``, and Azure OpenAI request logs mask the last octet (``81.2.69.***``).
-Those are recognised here, before any feed or provider sees the value.
+Those are recognised here, before any feed or provider receives the value.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ NAT64_FIRST = 0x0064_FF9B << 96
 
 @dataclass
 class ParsedCell:
-    """One cell after parsing: its kind, and the address when the cell holds one.
+    """One cell after parsing: its kind, and the address when the cell contains one.
 
     ``text`` is the normalised address (an IPv4-mapped or NAT64 IPv6 address becomes its IPv4
     address) or the stripped cell for other kinds. ``reason`` explains an invalid cell.
@@ -55,7 +55,7 @@ class ParsedCell:
 
 
 def parse_cell(raw: str) -> ParsedCell:
-    """Parse a lookup cell; never raises, whatever the cell contains."""
+    """Parse a lookup cell. Any text gives a result, never an exception."""
     text = raw.strip()
     if not text:
         return ParsedCell(EMPTY, "")

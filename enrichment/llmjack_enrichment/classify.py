@@ -1,4 +1,4 @@
-"""Classify one address from local evidence, then fold in an online reputation answer.
+"""Classify one address from local evidence, then fold in an online reputation result.
 
 Precedence, most specific evidence first (the first rule that applies sets ``ip_class``; the
 evidence of every rule that matched still goes into ``ip_tags``):
@@ -44,7 +44,7 @@ OUTPUT_FIELDS = (
 )
 
 FEED_PRECEDENCE = ("tor", "vpn", "proxy", "cloud", "hosting")
-# Classes that local evidence leaves open to an online answer.
+# Classes that local evidence leaves open to an online lookup.
 OPEN_CLASSES = ("unknown", "residential")
 # Output fields that depend only on the feed labels, in the order of an index summary.
 SUMMARY_FIELDS = (
@@ -68,7 +68,7 @@ CELL_STATUS = {
 }
 
 # ip_rep_status values this module sets; the others come from the online service. A verdict
-# left open locally says "offline" until an online answer replaces it.
+# left open locally has the status "offline" until an online result replaces it.
 REP_SKIPPED = "skipped"
 REP_OFFLINE = "offline"
 
@@ -252,9 +252,9 @@ def _winning_class(
 
 
 def with_reputation(verdict: Verdict, reputation: Any) -> Verdict:
-    """Fold an online answer (a ``reputation.Reputation``) into a verdict left open locally.
+    """Fold an online result (a ``reputation.Reputation``) into a verdict left open locally.
 
-    Only a malicious or suspicious answer changes ``ip_class``; a benign one keeps the local
+    Only a malicious or suspicious result changes ``ip_class``, and a benign one keeps the local
     class (residential or unknown) and still reports its score and sources.
     """
     ip_class = verdict.ip_class

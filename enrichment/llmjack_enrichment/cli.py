@@ -141,17 +141,17 @@ class _ProgressLine:
     """A one-line progress display on stderr for downloads."""
 
     def __init__(self) -> None:
-        self._shown = False
+        self._drawn = False
 
     def __call__(self, name: str, received: int, total: int | None) -> None:
         done = f"{received / 1e6:.1f} MB"
         if total:
             done += f" of {total / 1e6:.1f} MB ({100 * received // total}%)"
         click.echo(f"\r\x1b[K{name}: {done}", nl=False, err=True)
-        self._shown = True
+        self._drawn = True
 
     def finish(self) -> None:
-        if self._shown:
+        if self._drawn:
             click.echo("\r\x1b[K", nl=False, err=True)
 
 

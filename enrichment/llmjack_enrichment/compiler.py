@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class CompileReport:
-    """What went into a compiled index: entries per feed, and feeds left out with the reason."""
+    """Summary of a compiled index: entries per feed, and the feeds left out with the reason."""
 
     path: Path
     entries: dict[str, int] = field(default_factory=dict)
@@ -32,7 +32,7 @@ class CompileReport:
 def compile_index(settings: Settings) -> CompileReport:
     """Parse every enabled feed file that exists and write the index atomically.
 
-    A missing feed file is skipped; a malformed one is skipped with its error in the report, so
+    A missing feed file is skipped. A malformed one is skipped with its error in the report, so
     one bad feed never leaves the lookup without the others.
     """
     report = CompileReport(settings.index_path)

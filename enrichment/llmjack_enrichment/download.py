@@ -1,7 +1,7 @@
 """``llmjack feeds update``: download feeds with conditional requests and atomic replacement.
 
 Each download is validated with the feed's own parser before it replaces the previous file, so
-an empty, truncated or wrong answer never removes working data. ETag and Last-Modified are kept
+an empty, truncated or wrong response never removes working data. ETag and Last-Modified are kept
 in ``<file>.meta.json`` beside the feed and sent back as If-None-Match and If-Modified-Since.
 """
 
@@ -120,7 +120,7 @@ def _update(
                 "last_modified": response.headers.get("Last-Modified", ""),
             }
     except requests.Timeout:
-        message = f"{url} did not answer within {timeout:g} s; kept the previous file"
+        message = f"{url} did not respond within {timeout:g} s; kept the previous file"
         return FeedUpdate(feed.name, FAILED, message)
     except (requests.RequestException, OSError) as error:
         message = f"download from {url} failed ({type(error).__name__}); kept the previous file"

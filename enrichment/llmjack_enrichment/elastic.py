@@ -9,7 +9,7 @@ documents whose ``ip_range`` field (type ``ip_range``) contains it. The export w
 - ``pipeline.json``: an ingest pipeline that enriches ``source.ip`` into ``llmjack``
 
 Each document carries the verdict that the local classification gives every address in its
-interval; user allow and deny lists and online reputation are not part of the export.
+interval. User allow and deny lists and online reputation are not part of the export.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The enrichment run shared by the Splunk lookup and ``llmjack enrich``.
 
-A run classifies the distinct values of its whole input locally, then, in online mode, asks the
+A run classifies the distinct values of its whole input locally, then, in online mode, queries the
 reputation service once about the addresses that local evidence left open. Whatever fails to
 load (settings, index, lists, online providers) is logged once and shows in the row status; the
 run still answers every value.
@@ -40,7 +40,7 @@ class Enricher:
         try:
             settings: Settings | None = load_settings(config, app_dir)
         except SettingsError as error:
-            logger.error("%s; answering with local checks only", error)
+            logger.error("%s; classifying with local checks only", error)
             return cls(None, online, ["settings invalid"])
         return cls(settings, online, [])
 
@@ -58,7 +58,7 @@ class Enricher:
             logger.warning("%s", error)
             self.problems.append("no feed index")
         except IndexFileError as error:
-            logger.error("%s; answering with local checks only", error)
+            logger.error("%s; classifying with local checks only", error)
             self.problems.append("feed index unusable")
         try:
             user_lists = load_user_lists(self.settings)
@@ -99,14 +99,14 @@ class Enricher:
             return Verdict("error", status=f"error: {error}", rep_status="skipped")
 
     def _lookup_online(self, addresses: list[str]) -> tuple[dict[str, Any], str]:
-        """Return the answers by address and the status for addresses without an answer."""
+        """Return the reputations by address, and the status for addresses without one."""
         service = self._reputation_service()
         if service is None:
             return {}, "disabled"
         try:
             return service.lookup(addresses), "error"
         except Exception:
-            # The lookup must answer every row even when a provider module has a bug.
+            # The lookup must return a result for every row even when a provider module has a bug.
             logger.exception("online lookup of %d addresses failed", len(addresses))
             return {}, "error"
 

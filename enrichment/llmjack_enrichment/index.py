@@ -3,8 +3,8 @@
 Feeds contribute CIDR prefixes with a label (a small JSON object with a ``category`` such as
 ``tor``, ``cloud`` or ``asn``). Compilation turns the prefixes of each address family into
 sorted, non-overlapping intervals. Each interval points to a label set that keeps, for every
-category, the most specific prefix covering it, so an address inside both a /12 and a /24 of
-the same category gets the /24's label, while a Tor exit inside a cloud range keeps both.
+category, the most specific prefix covering it. An address inside both a /12 and a /24 of the
+same category gets the /24's label, and a Tor exit inside a cloud range keeps both labels.
 
 File layout (all integers little-endian)::
 
@@ -232,7 +232,7 @@ class FeedIndex:
 
     ``load`` maps the file into memory, so opening even a large index costs well under a
     millisecond and only the pages a lookup touches are read. It checks the header, the section
-    sizes and the offset tables; the CRC-32 over the whole body is checked only with
+    sizes and the offset tables. The CRC-32 over the whole body is checked only with
     ``verify=True`` (``llmjack feeds status``, the tests), because reading every page would
     cost tens of milliseconds on each lookup start.
     """

@@ -6,8 +6,8 @@ with the input column filled and the output columns empty. The script writes the
 as received and one row per input row, with the input values unchanged. Columns are found by
 name, so multivalue columns (``__mv_<field>``) pass through untouched. Bytes that are not
 UTF-8 survive the round trip through ``surrogateescape`` and give that row an invalid status.
-The process exits 0 whatever happens; diagnostics go to stderr, which splunkd copies into
-search.log.
+The process exits 0 after any error in the lookup, and diagnostics go to stderr, which
+splunkd copies into search.log.
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ def run(
     arguments: Sequence[str], source: io.TextIOBase, sink: io.TextIOBase, app_dir: Path | None
 ) -> None:
     """Read every row, enrich the distinct input values, and write the rows back."""
-    # Every row stays in memory until the answers are known. The cyclic garbage collector
+    # Every row stays in memory until every value is classified. The cyclic garbage collector
     # would scan those rows again each time the run allocates more objects, which costs more
-    # than the lookup itself; the run creates no reference cycles that need it.
+    # than the lookup itself, and the run creates no reference cycles that need it.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -141,7 +141,7 @@ def _run(
         _fill_columns(rows, position, answers)
         writer.writerows(rows)
     elapsed = (time.monotonic() - started) * 1000
-    logger.info("answered %d rows in %.0f ms (online=%s)", len(rows), elapsed, online)
+    logger.info("wrote %d rows in %.0f ms (online=%s)", len(rows), elapsed, online)
 
 
 class _NulRestoringSink:

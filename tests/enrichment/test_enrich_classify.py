@@ -1,4 +1,4 @@
-"""Classification precedence and the folding of online answers into verdicts."""
+"""Classification precedence and the folding of online results into verdicts."""
 
 from __future__ import annotations
 

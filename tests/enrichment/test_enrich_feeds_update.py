@@ -1,4 +1,4 @@
-"""``feeds update`` against a feed server on 127.0.0.1 that answers 200, 304, 500, empty,
+"""``feeds update`` against a feed server on 127.0.0.1 that responds with 200, 304, 500, empty,
 malformed and slow."""
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def test_not_modified_on_second_run(server: str, tmp_path: Path) -> None:
         ("/error", "HTTP 500"),
         ("/empty", "rejected"),
         ("/malformed", "rejected (line 1: invalid JSON"),
-        ("/slow", "did not answer within 0.5 s"),
+        ("/slow", "did not respond within 0.5 s"),
     ],
 )
 def test_failure_keeps_previous_file(server: str, tmp_path: Path, path: str, message: str) -> None:

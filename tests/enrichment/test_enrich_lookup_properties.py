@@ -1,4 +1,4 @@
-"""Property tests: any bytes in any cell still give one answer per row and the same header."""
+"""Property tests: any bytes in any cell give one output row per input row, same header."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ cells = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(cells, cells), min_size=0, max_size=12))
-def test_one_answer_per_row(config: Path, rows: list[tuple[bytes, bytes]]) -> None:
+def test_one_output_row_per_input(config: Path, rows: list[tuple[bytes, bytes]]) -> None:
     stdin = encode_row([name.encode() for name in HEADER])
     for address, other in rows:
         stdin += encode_row([address, b"", b"", other])

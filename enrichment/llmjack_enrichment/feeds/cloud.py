@@ -42,7 +42,7 @@ def parse_aws(path: Path) -> list[FeedPrefix]:
     """Parse AWS ``ip-ranges.json`` (``prefixes`` and ``ipv6_prefixes``).
 
     AWS lists every prefix under the catch-all service ``AMAZON`` and again under the service
-    that uses it (``EC2``, ``S3``...); the named service gets the higher rank.
+    that uses it (``EC2``, ``S3``...), so the named service gets the higher rank.
     """
     document = load_json(path)
     prefixes = []
