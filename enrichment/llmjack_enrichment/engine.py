@@ -100,13 +100,14 @@ class Enricher:
 
     def _lookup_online(self, addresses: list[str]) -> tuple[dict[str, Any], str]:
         """Return the reputations by address, and the status for addresses without one."""
-        service = self._reputation_service()
-        if service is None:
-            return {}, "disabled"
         try:
+            service = self._reputation_service()
+            if service is None:
+                return {}, "disabled"
             return service.lookup(addresses), "error"
         except Exception:
-            # The lookup must return a result for every row even when a provider module has a bug.
+            # The lookup must return a result for every row even when a provider module has a
+            # bug or cannot be imported (requests missing from the Python that runs it).
             logger.exception("online lookup of %d addresses failed", len(addresses))
             return {}, "error"
 

@@ -178,11 +178,17 @@ def _classify(
         row.extend([""] * (width - len(row)))
     values = {row[position] for row in rows}
     values.discard("")
-    enricher = Enricher.open(config, app_dir, online)
     try:
-        return enricher.enrich(values)
-    finally:
-        enricher.close()
+        enricher = Enricher.open(config, app_dir, online)
+        try:
+            return enricher.enrich(values)
+        finally:
+            enricher.close()
+    except Exception:
+        # Rows are written whatever happens, each with an error status, so no event is lost.
+        logger.exception("classifying %d values failed", len(values))
+        failed = Verdict("error", status="error: lookup failed, see search.log")
+        return dict.fromkeys(values, failed)
 
 
 def _render_whole_rows(

@@ -128,3 +128,32 @@ def test_invalid_online_settings(
     assert rows[0]["ip_rep_status"] == "disabled"
     assert "invalid [online] settings" in caplog.text
     assert FakeService.calls == []
+
+
+def test_service_construction_failure(
+    fake_service: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(settings: object) -> None:
+        raise ImportError("No module named 'requests'")
+
+    monkeypatch.setattr(reputation, "ReputationService", explode)
+    rows = run(fake_service, ["203.0.114.5", "3.80.12.34"])
+    assert rows[0]["ip_rep_status"] == "error"
+    assert rows[1]["ip_class"] == "cloud"
+    assert "online lookup of 1 addresses failed" in caplog.text
+
+
+def test_classifier_failure_keeps_rows(
+    fake_service: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from llmjack_enrichment import engine
+
+    def explode(*arguments: object) -> None:
+        raise RuntimeError("settings loader bug")
+
+    monkeypatch.setattr(engine.Enricher, "open", explode)
+    rows = run(fake_service, ["203.0.114.5", "", "3.80.12.34"], "sourceIPAddress")
+    assert [row["sourceIPAddress"] for row in rows] == ["203.0.114.5", "", "3.80.12.34"]
+    assert rows[0]["ip_status"] == "error: lookup failed, see search.log"
+    assert rows[1]["ip_status"] == ""
+    assert "classifying 2 values failed" in caplog.text
