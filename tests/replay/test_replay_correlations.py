@@ -142,3 +142,26 @@ def test_events_without_time_set_aside() -> None:
     assert len(result.matches) == 1
     assert result.matches[0].event_count == 3
     assert result.diagnostics[EVENT_COUNT_ID] == {"invalid_timestamp": 1}
+
+
+def test_prefilter_keeps_results() -> None:
+    from sigma_llmjack.config import load_config
+    from sigma_llmjack.replay import replay_records
+    from sigma_llmjack.replay.compiler import compile_paths
+    from sigma_llmjack.replay.results import SourcedRecord
+
+    events = [invoke(at(minute), address=f"198.51.100.{minute % 4}") for minute in range(12)]
+    events += [cloudtrail("ListFoundationModels", at(5)), cloudtrail("GetObject", at(6))]
+    pack = compile_paths([CORRELATION], load_config())
+    assert all(rule.prefilter for rule in pack.rules)
+
+    def replay() -> list:
+        records = (SourcedRecord(event, None, line) for line, event in enumerate(events, 1))
+        return replay_records(records, pack=pack).matches
+
+    filtered = replay()
+    for rule in pack.rules:
+        rule.prefilter = None
+    unfiltered = replay()
+    assert len(filtered) == 3
+    assert filtered == unfiltered
