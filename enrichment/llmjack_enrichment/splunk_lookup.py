@@ -6,8 +6,10 @@ with the input column filled and the output columns empty. The script writes the
 as received and one row per input row, with the input values unchanged. Columns are found by
 name, so multivalue columns (``__mv_<field>``) pass through untouched. Bytes that are not
 UTF-8 survive the round trip through ``surrogateescape`` and give that row an invalid status.
-The process exits 0 after any error in the lookup, and diagnostics go to stderr, which
-splunkd copies into search.log.
+The process exits 0 after any error in the lookup, and diagnostics go to stderr.
+
+NOTE: splunkd is expected to keep that stderr in the search job's search.log; this has not
+been checked against a running Splunk instance.
 """
 
 from __future__ import annotations
@@ -187,7 +189,7 @@ def _classify(
     except Exception:
         # Rows are written whatever happens, each with an error status, so no event is lost.
         logger.exception("classifying %d values failed", len(values))
-        failed = Verdict("error", status="error: lookup failed, see search.log")
+        failed = Verdict("error", status="error: lookup failed, see the lookup log")
         return dict.fromkeys(values, failed)
 
 

@@ -154,6 +154,6 @@ def test_classifier_failure_keeps_rows(
     monkeypatch.setattr(engine.Enricher, "open", explode)
     rows = run(fake_service, ["203.0.114.5", "", "3.80.12.34"], "sourceIPAddress")
     assert [row["sourceIPAddress"] for row in rows] == ["203.0.114.5", "", "3.80.12.34"]
-    assert rows[0]["ip_status"] == "error: lookup failed, see search.log"
+    assert rows[0]["ip_status"] == "error: lookup failed, see the lookup log"
     assert rows[1]["ip_status"] == ""
     assert "classifying 2 values failed" in caplog.text
