@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+
 from llmjack_enrichment import addresses
 from llmjack_enrichment.special import special_class
 

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import pytest
+
 from llmjack_enrichment.classify import OUTPUT_FIELDS, Classifier, summarise, with_reputation
 from llmjack_enrichment.index import FeedIndex, IndexEntry, compile_entries, label_text
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from enrichment_helpers import FEEDS, write_asn_mmdb
+
 from llmjack_enrichment.errors import FeedFormatError
 from llmjack_enrichment.feeds import parse_feed
 from llmjack_enrichment.feeds.text import parse_asn_list

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from enrichment_helpers import FEEDS
+
 from llmjack_enrichment.download import FAILED, NOT_MODIFIED, SKIPPED, UPDATED, update_feeds
 from llmjack_enrichment.settings import load_settings
 

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+
 from llmjack_enrichment.errors import IndexFileError, IndexMissingError
 from llmjack_enrichment.index import HEADER, FeedIndex, IndexEntry, compile_entries, label_text
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from llmjack_enrichment.splunk_lookup import main
 
 HEADER = ["sourceIPAddress", "ip_class", "ip_status", "host"]

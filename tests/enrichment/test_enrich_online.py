@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
 from llmjack_enrichment import reputation
 from llmjack_enrichment.reputation import Reputation
 from llmjack_enrichment.splunk_lookup import main

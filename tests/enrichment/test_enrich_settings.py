@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from llmjack_enrichment.errors import SettingsError
 from llmjack_enrichment.settings import DEFAULT_FEEDS, find_settings_file, load_settings
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from enrichment_helpers import REPO, write_settings
+
 from llmjack_enrichment.classify import OUTPUT_FIELDS
 from llmjack_enrichment.compiler import compile_index
 from llmjack_enrichment.settings import load_settings

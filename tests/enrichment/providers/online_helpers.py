@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fake_services import PROXY_VARIABLES, FakeProvider
+
 from llmjack_enrichment.reputation import OnlineSettings
 
 WORKER = Path(__file__).with_name("lookup_worker.py")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fake_services import Answer, FakeProvider
-from llmjack_enrichment.reputation import ReputationService
 from online_helpers import (
     cached_rows,
     clear_proxy_environment,
@@ -13,6 +12,8 @@ from online_helpers import (
     settings_section,
     start_worker,
 )
+
+from llmjack_enrichment.reputation import ReputationService
 
 KEY = "abuse-key-77d0a3e1"
 

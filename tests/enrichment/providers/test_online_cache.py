@@ -8,9 +8,6 @@ import stat
 
 import pytest
 from fake_services import FakeProvider, json_answer
-from llmjack_enrichment.cache import CacheTTLs, ProviderState, ReputationCache
-from llmjack_enrichment.providers.base import ProviderAnswer
-from llmjack_enrichment.reputation import ReputationService
 from online_helpers import (
     cached_rows,
     clear_proxy_environment,
@@ -21,6 +18,10 @@ from online_helpers import (
     settings_section,
     start_worker,
 )
+
+from llmjack_enrichment.cache import CacheTTLs, ProviderState, ReputationCache
+from llmjack_enrichment.providers.base import ProviderAnswer
+from llmjack_enrichment.reputation import ReputationService
 
 KEY = "abuse-key-4b9e6f20"
 

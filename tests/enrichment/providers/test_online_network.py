@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fake_services import FakeProvider, FakeProxy, make_self_signed_cert
-from llmjack_enrichment.reputation import Reputation, ReputationService
 from online_helpers import clear_proxy_environment, make_settings
+
+from llmjack_enrichment.reputation import Reputation, ReputationService
 
 KEY = "abuse-key-0e6b1d93"
 ADDRESS = "81.2.69.90"

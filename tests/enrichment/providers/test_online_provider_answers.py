@@ -16,8 +16,9 @@ from fake_services import (
     ismalicious_report,
     json_answer,
 )
-from llmjack_enrichment.reputation import Reputation, ReputationService
 from online_helpers import cached_rows, clear_proxy_environment, make_settings, provider_states
+
+from llmjack_enrichment.reputation import Reputation, ReputationService
 
 ABUSE_KEY = "abuse-key-5f1c0e8d2b7a4e61"
 GREY_KEY = "grey-key-93ad4c1be2f04a77"

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 from fake_services import FakeProvider, json_answer
+from online_helpers import clear_proxy_environment, make_settings
+
 from llmjack_enrichment.providers.abuseipdb import AbuseIPDB
 from llmjack_enrichment.providers.base import ScoreThresholds
 from llmjack_enrichment.reputation import OnlineSettings, OnlineSettingsError, ReputationService
@@ -19,7 +21,6 @@ from llmjack_enrichment.secrets import (
     load_key,
     remove_filter,
 )
-from online_helpers import clear_proxy_environment, make_settings
 
 KEY = "secret-key-a8f3e2d19c7b4056"
 

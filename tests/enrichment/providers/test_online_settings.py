@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from llmjack_enrichment.reputation import OnlineSettings, OnlineSettingsError
 
 

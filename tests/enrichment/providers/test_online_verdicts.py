@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from llmjack_enrichment.providers import provider_classes
 from llmjack_enrichment.providers.abuseipdb import AbuseIPDB
 from llmjack_enrichment.providers.base import (
