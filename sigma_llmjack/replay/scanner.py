@@ -26,6 +26,7 @@ MAX_VALUE_CHARS = 64 << 20
 _CUT_SLACK = 16
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_CHARS = frozenset(" \t\n\r")
 _RECORDS_PREFIX = re.compile(r'\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[')
 # "2024-05-01T10:00:00.000Z {...}": a line of a CloudWatch Logs export to S3.
 _LINE_PREFIX = re.compile(r"[^\s{\[\]},\"]\S* (?=\{)")
@@ -92,6 +93,10 @@ class JsonScanner:
         return self._line
 
     def _peek(self) -> str | None:
+        if self.pos < len(self.buffer):
+            char = self.buffer[self.pos]
+            if char not in _WHITESPACE_CHARS:
+                return char
         while True:
             self.pos = _WHITESPACE.match(self.buffer, self.pos).end()
             if self.pos < len(self.buffer):
