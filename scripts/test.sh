@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up .venv, then run the linters and the whole test suite.
+# Set up .venv, then run the linters and the whole test suite; then run the lookup's tests again
+# under Python 3.9, the oldest Python that Splunk bundles, in .venv39.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,3 +10,15 @@ cd "$(dirname "$0")/.."
 # Splunk's bundled Python is 3.9, so the lookup must not use newer syntax or library calls.
 .venv/bin/vermin --no-tips --violations --target=3.9- enrichment/
 .venv/bin/python -m pytest "$@"
+
+python39=${PYTHON39:-$(command -v python3.9 || true)}
+if [ -z "$python39" ]; then
+    echo "error: python3.9 not found; install it or set PYTHON39 to run the lookup's 3.9 tests" >&2
+    exit 1
+fi
+"$python39" -m venv .venv39
+.venv39/bin/python -m pip install --quiet requests cachetools pytest hypothesis maxminddb \
+    "mmdb-writer>=0.2.7"
+# The lookup runs from enrichment/ with only requests and cachetools, as inside a Splunk app;
+# tests marked cli need the llmjack command, which needs Python 3.10.
+PYTHONPATH=enrichment .venv39/bin/python -m pytest -p no:cacheprovider -m "not cli" tests/enrichment

@@ -9,6 +9,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+# The llmjack command needs click and pySigma, so these tests stay out of the Python 3.9 run.
+pytestmark = pytest.mark.cli
+
 
 def llmjack(
     python: str, settings: Path, *arguments: str, stdin: str = ""

@@ -7,6 +7,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+# The llmjack command needs click and pySigma, so these tests stay out of the Python 3.9 run.
+pytestmark = pytest.mark.cli
+
 
 def export(python: str, settings: Path, folder: Path) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LLMJACK_ENRICH_CONFIG": str(settings)}

@@ -151,6 +151,7 @@ def test_feed_without_url_is_skipped(server: str, tmp_path: Path) -> None:
     assert result.status == SKIPPED
 
 
+@pytest.mark.cli
 def test_cli_update_compiles_and_reports(server: str, tmp_path: Path, python: str) -> None:
     config = write_config(
         tmp_path,
