@@ -11,7 +11,16 @@ cd "$(dirname "$0")/.."
 .venv/bin/vermin --no-tips --violations --target=3.9- enrichment/
 .venv/bin/python -m pytest "$@"
 
-python39=${PYTHON39:-$(command -v python3.9 || true)}
+find_python39() {
+    if python3.9 --version >/dev/null 2>&1; then
+        command -v python3.9
+        return
+    fi
+    # pyenv installs 3.9 beside the default Python, but its shim only works for selected versions.
+    ls "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.9*/bin/python3.9 2>/dev/null | tail -n 1
+}
+
+python39=${PYTHON39:-$(find_python39)}
 if [ -z "$python39" ]; then
     echo "error: python3.9 not found; install it or set PYTHON39 to run the lookup's 3.9 tests" >&2
     exit 1
