@@ -9,7 +9,7 @@ S3 delivery file with ``cloudtrail_synth.py``, then runs in fresh subprocesses, 
 
 It prints the best wall-clock and CPU time of each, their ratio, the split of replay time between
 loading and evaluating, and the peak resident memory (``ru_maxrss``) of each subprocess. Replay
-keeps its matches for the report, so its memory grows with the number of matches; a second,
+keeps its matches for the report, so its memory grows with the number of matches. A second,
 "quiet" file of the same size, where ordinary users only call inference APIs and few records
 match, shows the memory that reading and loading take.
 

@@ -60,8 +60,8 @@ def replay(
     then a summary of records read and skipped and of rules that could not be evaluated.
 
     Exit status: 0 when the run completed, 1 when --fail-on-match is set and a rule matched,
-    2 on a usage error, an invalid rule or configuration, or a log file that could not be read
-    (the other files are still read and reported).
+    2 on a usage error, an invalid rule or configuration, or a log file that could not be read.
+    The other files are still read and reported.
     """
     config = load_config(config_path)
     pack = compile_paths(rule_paths, config)

@@ -1,8 +1,9 @@
 """Replay Sigma rules on log files with an embedded SQLite database.
 
-``replay_events`` evaluates rules on records already in memory; ``replay_files`` reads log files
-in every shape ``sigma_llmjack.replay.logs`` knows. Both load the records into a temporary SQLite
-table and run the SQL that the pySigma sqlite backend generates, correlations included.
+``replay_events`` evaluates rules on records already in memory. ``replay_records`` takes records
+with their file and line, as ``sigma_llmjack.replay.logs.read_logs`` reads them from log files.
+Both load the records into a temporary SQLite table and run the SQL that the pySigma sqlite
+backend generates, correlations included.
 """
 
 from __future__ import annotations

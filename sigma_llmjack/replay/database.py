@@ -1,6 +1,6 @@
 """The SQLite table that replay loads events into and the rules' SQL reads.
 
-One row per record. Every column is declared ``COLLATE NOCASE`` and holds text, so the equality
+One row per record. Every column is declared ``COLLATE NOCASE`` and stores text, so the equality
 tests the sqlite backend emits compare case-insensitively, as Sigma matching does. The columns are
 the fields the rules use plus the fields a match report shows; a field no record carries is a
 column of NULLs, never an SQL error. Columns for fields no rule reads are not created: mixed

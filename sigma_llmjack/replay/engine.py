@@ -59,7 +59,7 @@ def load_store(store: EventStore, records: Iterable[SourcedRecord], result: Repl
 
 @dataclass
 class RuleOutcome:
-    """What evaluating one rule produced: matches, or the reason it failed."""
+    """The matches of one evaluated rule, or the reason it could not be evaluated."""
 
     rule: CompiledRule
     matches: list[Match] = field(default_factory=list)
@@ -118,6 +118,11 @@ def run_rule(connection: sqlite3.Connection, rule: CompiledRule) -> RuleOutcome:
             outcome.matches = _run_detection(connection, rule)
     except sqlite3.Error as error:
         reason = f"SQLite failed: {error}"
+        outcome.error = RuleError(rule.rule_id, rule.title, reason, rule.source)
+    except (ValueError, RuntimeError, KeyError) as error:
+        # The backend's plan runner raises these for plans it cannot run (for example on an
+        # SQLite older than 3.38); one such rule must not end the whole replay.
+        reason = f"evaluation failed: {type(error).__name__}: {error}"
         outcome.error = RuleError(rule.rule_id, rule.title, reason, rule.source)
     return outcome
 

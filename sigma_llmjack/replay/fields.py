@@ -11,8 +11,9 @@ Values are stored as text so that ``COLLATE NOCASE`` gives Sigma's case-insensit
 - JSON ``null`` and a missing key as SQL NULL, so ``field: null`` matches both, as Sigma means;
 - an object as its compact JSON text;
 - a list with one element as that element, so ``resources.ARN`` of a one-resource event reads like
-  a plain field; a list of several elements as its compact JSON text, so ``|contains`` finds any
-  element but plain equality matches none of them; an empty list as ``'[]'``;
+  a plain field;
+- a list of several elements as its compact JSON text, so ``|contains`` finds any element but
+  plain equality matches none of them, and an empty list as ``'[]'``;
 - a path that continues into a list of objects (``resources.ARN``) collects the value from every
   element and stores it by the list rule above; a number in the path selects one element
   (``resources.0.ARN``).

@@ -54,13 +54,15 @@ def read_logs(paths: Iterable[str | Path], skipped: list[Skipped]) -> Iterator[S
 
 
 def read_log(path: str | Path, skipped: list[Skipped]) -> Iterator[SourcedRecord]:
-    """Yield the records of one file; malformed records are added to ``skipped``.
+    """Yield the records of one file and add each malformed record to ``skipped``.
 
-    Raises LogReadError when the file cannot be opened, or when gzip data is corrupt before the
-    first record; corruption later ends the file with a note and keeps what was read.
+    Raises LogReadError when the file cannot be opened or its gzip data is corrupt before the
+    first record. Corruption found later ends the file with a note in ``skipped``, and the
+    records read before it are kept.
     """
     name = str(path)
-    binary = _open_binary(name)
+    raw, binary = _open_binary(name)
+    text: IO[str] | None = None
     try:
         text = _text_stream(binary, name)
         scanner = JsonScanner(text)
@@ -75,11 +77,17 @@ def read_log(path: str | Path, skipped: list[Skipped]) -> Iterator[SourcedRecord
             reason = f"reading stopped at line {scanner.line_at(scanner.pos)}: {_describe(error)}"
             skipped.append(Skipped(name, None, reason))
     finally:
-        if binary is not sys.stdin.buffer:
+        # Detached, the text layer cannot close standard input when it is collected.
+        if text is not None:
+            text.detach()
+        if binary is not raw:
             binary.close()
+        if raw is not sys.stdin.buffer:
+            raw.close()
 
 
-def _open_binary(name: str) -> IO[bytes]:
+def _open_binary(name: str) -> tuple[IO[bytes], IO[bytes]]:
+    """Return the opened file and the stream to read, which decompresses gzip data."""
     if name == STDIN_NAME:
         raw: IO[bytes] = sys.stdin.buffer
     else:
@@ -97,10 +105,12 @@ def _open_binary(name: str) -> IO[bytes]:
     try:
         head = buffered.peek(2)[:2]
     except OSError as error:
+        if raw is not sys.stdin.buffer:
+            raw.close()
         raise LogReadError(f"cannot read: {error.strerror or error}") from error
     if head == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
-    return buffered
+        return buffered, gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    return buffered, buffered
 
 
 def _text_stream(binary: IO[bytes], name: str) -> IO[str]:

@@ -30,7 +30,7 @@ _WHITESPACE_CHARS = frozenset(" \t\n\r")
 _RECORDS_PREFIX = re.compile(r'\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[')
 # "2024-05-01T10:00:00.000Z {...}": a line of a CloudWatch Logs export to S3.
 _LINE_PREFIX = re.compile(r"[^\s{\[\]},\"]\S* (?=\{)")
-# Where a top-level value may start after a malformed one: a line beginning with "{" or "[",
+# Start of the next top-level value after a malformed one: a line beginning with "{" or "[",
 # or with a CloudWatch export time stamp followed by "{".
 _TOP_LEVEL_START = re.compile(r"\n(?=[{\[]|[^\s{\[\]},\"]\S* \{)")
 
@@ -141,7 +141,6 @@ class JsonScanner:
             yield self._decode()
 
     def _enter_array(self, close_object: bool) -> None:
-        line_start = self.buffer.rfind("\n", 0, self.pos) + 1
         self.pos += 1  # the "["
         self._in_array = True
         self._close_object = close_object
@@ -149,7 +148,7 @@ class JsonScanner:
         self._element_index = 0
         self._element_start = None
         if self._peek() == "{":
-            self._element_start = _element_start_pattern(self.buffer, self.pos, line_start)
+            self._element_start = _element_start_pattern(self.buffer, self.pos)
 
     def _array_elements(self) -> Iterator[tuple[Any, int]]:
         while True:
@@ -239,14 +238,14 @@ class JsonScanner:
             origin = self.pos
 
 
-def _element_start_pattern(buffer: str, pos: int, line_start: int) -> re.Pattern[str]:
-    """Return the pattern of where the array's next element starts, from its first element.
+def _element_start_pattern(buffer: str, pos: int) -> re.Pattern[str]:
+    """Return the pattern of the start of an array element, from the first element at ``pos``.
 
-    In a pretty-printed array every element starts on its own line at the same indentation; in a
-    compact array elements follow ``},`` directly.
+    In a pretty-printed array every element starts on its own line at the same indentation. In a
+    compact array, or when the line start is no longer in the buffer, elements follow ``},``.
     """
-    newline = buffer.rfind("\n", line_start, pos)
-    if newline == -1:
-        return re.compile(r"\}[ \t\r\n]*,[ \t\r\n]*(?=\{)")
+    newline = buffer.rfind("\n", 0, pos)
     indent = buffer[newline + 1 : pos]
+    if newline == -1 or indent.strip(" \t"):
+        return re.compile(r"\}[ \t\r\n]*,[ \t\r\n]*(?=\{)")
     return re.compile(r"\n" + re.escape(indent) + r"(?=\{)")
