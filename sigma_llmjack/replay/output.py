@@ -8,6 +8,9 @@ from typing import Any
 
 from sigma_llmjack.replay.results import Match, ReplayResult
 
+# The text summary lists this many skipped records; the JSON output lists all of them.
+MAX_LISTED_SKIPPED = 20
+
 
 def match_lines(match: Match) -> list[str]:
     """Format one match as a heading line and indented detail lines."""
@@ -47,11 +50,14 @@ def summary_lines(result: ReplayResult, files: int | None = None) -> list[str]:
     if files is not None:
         read += f" from {files} file(s)"
     lines = ["Summary", f"  {read}", f"  records skipped: {len(result.skipped)}"]
-    for skipped in result.skipped:
+    for skipped in result.skipped[:MAX_LISTED_SKIPPED]:
         where = skipped.source or "input"
         if skipped.line is not None:
             where += f", line {skipped.line}"
         lines.append(f"    {where}: {skipped.reason}")
+    hidden = len(result.skipped) - MAX_LISTED_SKIPPED
+    if hidden > 0:
+        lines.append(f"    ... and {hidden} more (--format json lists every one)")
 
     total = result.rules_evaluated + len(result.errors)
     lines.append(f"  rules evaluated: {result.rules_evaluated} of {total}")

@@ -131,3 +131,17 @@ def test_usage_error_status() -> None:
     done = llmjack()
     assert done.returncode == 2
     assert "LOGFILE" in done.stderr
+
+
+def test_many_skipped_records_capped(tmp_path: Path) -> None:
+    log = tmp_path / "noisy.jsonl"
+    log.write_text("\n".join(["{broken"] * 30 + [json.dumps(cloudtrail())]) + "\n")
+    rules = str(DETECTION / "invoke_not_denied.yml")
+    text = llmjack("--rules", rules, str(log)).stdout
+    assert "records skipped: 30" in text
+    assert f"{log}, line 20: invalid JSON" in text
+    assert f"{log}, line 21:" not in text
+    assert "... and 10 more (--format json lists every one)" in text
+    document = json.loads(llmjack("--format", "json", "--rules", rules, str(log)).stdout)
+    assert len(document["summary"]["records_skipped"]) == 30
+    assert document["summary"]["records_read"] == 1
