@@ -19,9 +19,10 @@ from typing import Any
 # model-invocation logs and GCP audit logs, Azure diagnostic logs, OpenAI audit logs.
 TIME_KEYS = ("eventTime", "@timestamp", "timestamp", "time", "effective_at")
 
-# CloudTrail's own form, 2024-10-17T20:09:52Z, which needs only the milliseconds added.
+# CloudTrail's own form, 2024-10-17T20:09:52Z, which needs only the milliseconds added. Days 29 to
+# 31 are left to the full parser, which checks the length of each month.
 _CLOUDTRAIL = re.compile(
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
 )
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
