@@ -165,3 +165,50 @@ def test_prefilter_keeps_results() -> None:
     unfiltered = replay()
     assert len(filtered) == 3
     assert filtered == unfiltered
+
+
+EXTENDED = CORRELATION.parent / "correlation_extended"
+
+
+def run_extended(rule_file: str, events: list[dict]) -> list:
+    result = replay_events(events, [*BASES, EXTENDED / rule_file])
+    assert result.errors == []
+    return result.matches
+
+
+def test_temporal_ordered_in_order() -> None:
+    events = [cloudtrail("ListFoundationModels", at(1)), invoke(at(3))]
+    matches = run_extended("list_then_invoke_ordered.yml", events)
+    assert len(matches) == 1
+    assert matches[0].event_count == 2
+    assert matches[0].window_start == "2024-05-01T10:01:00.000Z"
+
+
+def test_temporal_ordered_wrong_order() -> None:
+    events = [invoke(at(1)), cloudtrail("ListFoundationModels", at(3))]
+    assert run_extended("list_then_invoke_ordered.yml", events) == []
+
+
+def test_negated_temporal_fires_without_listing() -> None:
+    # Each invocation opens a 10-minute window after it; it fires when no listing by the same
+    # key falls inside. The last invocation's window runs past the end of the input, so it is
+    # left open and counted instead of reported.
+    events = [
+        invoke(at(1)),
+        cloudtrail("ListFoundationModels", at(30)),
+        invoke(at(25)),
+        invoke(at(60)),
+        invoke(at(100)),
+    ]
+    result = replay_events(events, [*BASES, EXTENDED / "invoke_without_listing.yml"])
+    assert result.errors == []
+    assert [match.line for match in result.matches] == [1, 4]
+    assert result.diagnostics == {"5f0c7b7e-2d5e-4c36-9d7a-0b6a1c1e0044": {"incomplete_window": 1}}
+
+
+def test_negated_temporal_reads_every_row() -> None:
+    from sigma_llmjack.config import load_config
+    from sigma_llmjack.replay.compiler import compile_paths
+
+    pack = compile_paths([*BASES, EXTENDED / "invoke_without_listing.yml"], load_config())
+    assert [rule.prefilter for rule in pack.rules] == [None]
