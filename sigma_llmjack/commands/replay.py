@@ -54,7 +54,9 @@ def replay(
     output_format: str,
     fail_on_match: bool,
 ) -> int:
-    """Run the rules on LOGFILE... (CloudTrail and other JSON logs, gzip or plain; - is stdin).
+    """Run the rules on LOGFILE...: CloudTrail and other JSON logs, plain or gzip.
+
+    A LOGFILE of - reads standard input.
 
     Prints each match with the rule, time, identity, access key, source address and region,
     then a summary of records read and skipped and of rules that could not be evaluated.
@@ -68,11 +70,9 @@ def replay(
 
     skipped: list[Skipped] = []
     result = replay_records(read_logs(logfiles, skipped), pack=pack, skipped=skipped)
-    skipped_files = []
-    for skipped in result.skipped:
-        if skipped.line is None:
-            skipped_files.append(skipped.source or "-")
-            click.echo(f"llmjack: error: {skipped.source}: {skipped.reason}", err=True)
+    file_errors = result.file_errors()
+    for file_error in file_errors:
+        click.echo(f"llmjack: error: {file_error.source}: {file_error.reason}", err=True)
     for error in result.errors:
         click.echo(
             f"llmjack: warning: rule {error.rule_id} ({error.title}) not evaluated: {error.reason}",
@@ -85,7 +85,7 @@ def replay(
         click.echo(format_text(result, files=len(logfiles)))
     sys.stdout.flush()
 
-    if skipped_files:
+    if file_errors:
         return EXIT_INPUT_ERROR
     if fail_on_match and result.matches:
         return EXIT_MATCHED

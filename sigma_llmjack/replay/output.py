@@ -49,13 +49,18 @@ def summary_lines(result: ReplayResult, files: int | None = None) -> list[str]:
     read = f"records read: {result.records}"
     if files is not None:
         read += f" from {files} file(s)"
-    lines = ["Summary", f"  {read}", f"  records skipped: {len(result.skipped)}"]
-    for skipped in result.skipped[:MAX_LISTED_SKIPPED]:
+    lines = ["Summary", f"  {read}"]
+    file_errors = result.file_errors()
+    if file_errors:
+        lines.append(f"  files not read or cut short: {len(file_errors)}")
+        lines.extend(f"    {error.source}: {error.reason}" for error in file_errors)
+
+    skipped_records = result.skipped_records()
+    lines.append(f"  records skipped: {len(skipped_records)}")
+    for skipped in skipped_records[:MAX_LISTED_SKIPPED]:
         where = skipped.source or "input"
-        if skipped.line is not None:
-            where += f", line {skipped.line}"
-        lines.append(f"    {where}: {skipped.reason}")
-    hidden = len(result.skipped) - MAX_LISTED_SKIPPED
+        lines.append(f"    {where}, line {skipped.line}: {skipped.reason}")
+    hidden = len(skipped_records) - MAX_LISTED_SKIPPED
     if hidden > 0:
         lines.append(f"    ... and {hidden} more (--format json lists every one)")
 
@@ -82,7 +87,8 @@ def result_document(result: ReplayResult, files: int | None = None) -> dict[str,
         "summary": {
             "files": files,
             "records_read": result.records,
-            "records_skipped": [asdict(skipped) for skipped in result.skipped],
+            "file_errors": [asdict(error) for error in result.file_errors()],
+            "records_skipped": [asdict(skipped) for skipped in result.skipped_records()],
             "rules_evaluated": result.rules_evaluated,
             "matches_per_rule": result.matches_per_rule(),
             "rules_not_evaluated": [asdict(error) for error in result.errors],

@@ -55,7 +55,7 @@ class Match:
 
 @dataclass
 class Skipped:
-    """A record that was not loaded, with the file and line it came from."""
+    """A record that was not loaded, with its file and line, or a file (line None) not read."""
 
     source: str | None
     line: int | None
@@ -73,6 +73,14 @@ class ReplayResult:
     rules_evaluated: int = 0
     # Rule id -> reason -> count of events the correlation SQL set aside (no time, no group key).
     diagnostics: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def file_errors(self) -> list[Skipped]:
+        """Return the notes about whole files: not readable, or cut short by damaged data."""
+        return [skipped for skipped in self.skipped if skipped.line is None]
+
+    def skipped_records(self) -> list[Skipped]:
+        """Return the records that were skipped, each with its line."""
+        return [skipped for skipped in self.skipped if skipped.line is not None]
 
     def matches_per_rule(self) -> dict[str, int]:
         """Return the number of matches of each rule id that matched at least once."""

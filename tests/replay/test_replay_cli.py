@@ -80,6 +80,15 @@ def test_bad_file_named_and_others_read(tmp_path: Path) -> None:
     document = json.loads(done.stdout)
     assert document["summary"]["records_read"] == 1
     assert len(document["matches"]) == 1
+    errors = document["summary"]["file_errors"]
+    assert [error["source"] for error in errors] == [str(missing), str(corrupt)]
+    assert all(error["line"] is None for error in errors)
+    assert document["summary"]["records_skipped"] == []
+
+    text = llmjack("--rules", rules, str(missing), str(log)).stdout
+    assert "files not read or cut short: 1" in text
+    assert f"    {missing}: no such file" in text
+    assert "records skipped: 0" in text
 
 
 def test_fail_on_match_status(tmp_path: Path) -> None:
