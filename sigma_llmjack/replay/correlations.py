@@ -8,6 +8,7 @@ match (an episode), with the time the condition was first met and every event th
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,11 +23,14 @@ from sigma_llmjack.replay.database import (
     SOURCE_COLUMN,
     TABLE,
     TIME_COLUMN,
+    quote_identifier,
 )
 from sigma_llmjack.replay.results import REPORT_FIELDS, Match
 
 # A correlation match lists at most this many distinct values of one report field.
 MAX_LISTED_VALUES = 5
+# Evidence events are fetched this many row ids per query.
+FETCH_CHUNK = 10_000
 
 
 @dataclass
@@ -38,13 +42,12 @@ class Episode:
     end: float
     first_time: float
     metric: float
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    event_ids: set[str] = field(default_factory=set)
 
     def absorb(self, alert: dict[str, Any]) -> None:
         self.end = max(self.end, alert["window_end"])
         self.metric = max(self.metric, alert["metric_value"])
-        for item in alert.get("evidence", []):
-            self.events[item["event_id"]] = item["event"]
+        self.event_ids.update(alert["event_ids"])
 
 
 def run_correlation(
@@ -57,7 +60,7 @@ def run_correlation(
     """
     assert rule.plan is not None
     if rule.prefilter is None:
-        alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
+        alerts, diagnostics = execute_plan(connection, rule.plan, include_events=False)
     else:
         # The plan reads the table by its unqualified name, and SQLite looks a name up in the
         # temp schema first, so this view hands the plan only the rows that can take part.
@@ -65,11 +68,41 @@ def run_correlation(
             f"CREATE TEMP VIEW {TABLE} AS SELECT * FROM main.{TABLE} WHERE {rule.prefilter}"
         )
         try:
-            alerts, diagnostics = execute_plan(connection, rule.plan, include_events=True)
+            alerts, diagnostics = execute_plan(connection, rule.plan, include_events=False)
         finally:
             connection.execute(f"DROP VIEW temp.{TABLE}")
     counted = {reason: count for reason, count in diagnostics.items() if count}
-    return [_episode_match(rule, episode) for episode in merge_alerts(alerts)], counted
+
+    episodes = merge_alerts(alerts)
+    wanted = set().union(*(episode.event_ids for episode in episodes))
+    events = fetch_events(connection, wanted, _event_columns(rule))
+    return [_episode_match(rule, episode, events) for episode in episodes], counted
+
+
+def fetch_events(
+    connection: sqlite3.Connection, event_ids: set[str], columns: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Return the given columns of the evidence events, by the plan's event id.
+
+    The plan names an event ``<source table>:<row id>``. Replay has one table, so the row id is
+    the table's integer primary key and each chunk of ids is one indexed lookup.
+    """
+    row_ids = sorted({int(event_id.split(":", 1)[1]) for event_id in event_ids})
+    select = ", ".join(quote_identifier(column) for column in columns)
+    sql = f"SELECT {select} FROM main.{TABLE} WHERE {ID_COLUMN} IN (SELECT value FROM json_each(?))"
+    events: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(row_ids), FETCH_CHUNK):
+        chunk = json.dumps(row_ids[start : start + FETCH_CHUNK])
+        for row in connection.execute(sql, (chunk,)):
+            events[f"0:{row[0]}"] = dict(zip(columns, row, strict=True))
+    return events
+
+
+def _event_columns(rule: CompiledRule) -> list[str]:
+    columns = [ID_COLUMN, TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN, *REPORT_FIELDS.values()]
+    known = {column.lower() for column in columns}
+    columns += [column for column in rule.group_by if column.lower() not in known]
+    return columns
 
 
 def merge_alerts(alerts: list[dict[str, Any]]) -> list[Episode]:
@@ -99,9 +132,12 @@ def merge_alerts(alerts: list[dict[str, Any]]) -> list[Episode]:
     return episodes
 
 
-def _episode_match(rule: CompiledRule, episode: Episode) -> Match:
+def _episode_match(
+    rule: CompiledRule, episode: Episode, events_by_id: dict[str, dict[str, Any]]
+) -> Match:
+    found = [events_by_id[event_id] for event_id in episode.event_ids if event_id in events_by_id]
     events = sorted(
-        episode.events.values(),
+        found,
         key=lambda event: (event.get(TIME_COLUMN) or "", event.get(ID_COLUMN) or 0),
     )
     report = {name: _summary(events, column) for name, column in REPORT_FIELDS.items()}
@@ -117,7 +153,7 @@ def _episode_match(rule: CompiledRule, episode: Episode) -> Match:
         level=rule.level,
         correlation=True,
         time=iso_from_seconds(episode.first_time),
-        event_count=len(episode.events),
+        event_count=len(episode.event_ids),
         metric=episode.metric,
         group=group,
         window_start=first.get(TIME_COLUMN),
