@@ -31,6 +31,15 @@ from sigma_llmjack.replay.timestamps import record_time
 
 # Rules are evaluated in at most this many threads.
 MAX_WORKERS = 4
+# Python type of a decoded JSON value -> its JSON name, for messages.
+JSON_TYPE_NAMES = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 
 
 def store_fields(pack: CompiledPack) -> list[str]:
@@ -48,10 +57,15 @@ def load_store(store: EventStore, records: Iterable[SourcedRecord], result: Repl
             if type(record) is not dict and isinstance(record, Mapping):
                 record = dict(record)
             if type(record) is not dict:
-                reason = f"record is a JSON {type(record).__name__}, not an object"
+                kind = JSON_TYPE_NAMES.get(type(record), type(record).__name__)
+                reason = f"record is a JSON {kind}, not an object"
                 result.skipped.append(Skipped(item.source, item.line, reason))
                 continue
-            yield extract(record, [record_time(record), item.source, item.line])
+            try:
+                yield extract(record, [record_time(record), item.source, item.line])
+            except RecursionError:
+                reason = "record nested too deeply to store a field of it"
+                result.skipped.append(Skipped(item.source, item.line, reason))
 
     store.insert(rows())
     result.records = store.count

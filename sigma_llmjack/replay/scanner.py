@@ -195,10 +195,16 @@ class JsonScanner:
             except json.JSONDecodeError as error:
                 if self._may_be_cut(error) and self._fill():
                     continue
-                where = f"array element {self._element_index}: " if self._in_array else ""
-                raise MalformedValue(line, f"{where}invalid JSON: {error.msg}", self.pos) from None
+                reason = f"{self._where()}invalid JSON: {error.msg}"
+                raise MalformedValue(line, reason, self.pos) from None
+            except RecursionError:
+                reason = f"{self._where()}JSON nested too deeply to decode"
+                raise MalformedValue(line, reason, self.pos) from None
             self.pos = end
             return value, line
+
+    def _where(self) -> str:
+        return f"array element {self._element_index}: " if self._in_array else ""
 
     def _may_be_cut(self, error: json.JSONDecodeError) -> bool:
         if self.eof or len(self.buffer) - self.pos > MAX_VALUE_CHARS:

@@ -235,3 +235,13 @@ def test_records_are_streamed(tmp_path: Path) -> None:
     assert first.record["eventID"] == "0"
     assert size > scanner_module.CHUNK_CHARS
     assert sum(1 for _ in iterator) == 4999
+
+
+def test_deeply_nested_record_skipped(tmp_path: Path) -> None:
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    text = "\n".join([json.dumps(RECORDS[0]), deep, json.dumps(RECORDS[1])])
+    records, skipped = read(write(tmp_path, "deep.jsonl", text))
+    assert event_ids(records) == ["event-0", "event-1"]
+    assert [(item.line, item.reason) for item in skipped] == [
+        (2, "JSON nested too deeply to decode")
+    ]

@@ -150,4 +150,4 @@ def test_non_object_record_skipped() -> None:
     assert result.records == 2
     assert len(result.skipped) == 1
     assert result.skipped[0].line == 2
-    assert "not an object" in result.skipped[0].reason
+    assert result.skipped[0].reason == "record is a JSON array, not an object"
