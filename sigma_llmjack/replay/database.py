@@ -111,7 +111,14 @@ class EventStore:
         """Insert rows of (time, source, line, *column values) in batches of BATCH_SIZE."""
         for batch in _batches(rows, BATCH_SIZE):
             self.connection.execute("BEGIN")
-            self.connection.executemany(self._insert, batch)
+            try:
+                self.connection.executemany(self._insert, batch)
+            except UnicodeEncodeError:
+                # A JSON escape such as "\ud800" decodes to a lone surrogate, which SQLite's
+                # UTF-8 cannot hold. Such rare batches are inserted again with it replaced.
+                self.connection.execute("ROLLBACK")
+                self.connection.execute("BEGIN")
+                self.connection.executemany(self._insert, map(_encodable_row, batch))
             self.connection.execute("COMMIT")
             self.count += len(batch)
 
@@ -138,6 +145,13 @@ def _unique_columns(fields: Iterable[str]) -> list[str]:
             seen.add(field.lower())
             columns.append(field)
     return columns
+
+
+def _encodable_row(row: Sequence[Any]) -> list[Any]:
+    return [
+        value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
+        for value in row
+    ]
 
 
 def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:

@@ -245,3 +245,18 @@ def test_deeply_nested_record_skipped(tmp_path: Path) -> None:
     assert [(item.line, item.reason) for item in skipped] == [
         (2, "JSON nested too deeply to decode")
     ]
+
+
+def test_lone_surrogate_escape_stored(tmp_path: Path) -> None:
+    from replay_cases import DETECTION
+
+    from sigma_llmjack.replay import replay_records
+
+    text = json.dumps(RECORDS[0]).replace("Boto3", "\\ud800Boto3") + "\n" + json.dumps(RECORDS[1])
+    skipped: list[Skipped] = []
+    records = read_logs([write(tmp_path, "surrogate.jsonl", text)], skipped)
+    rules = [DETECTION / "user_agent_regex.yml"]
+    result = replay_records(records, rules, skipped=skipped)
+    assert result.skipped == []
+    assert result.records == 2
+    assert [match.line for match in result.matches] == [2]
