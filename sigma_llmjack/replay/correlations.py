@@ -25,7 +25,7 @@ from sigma_llmjack.replay.database import (
     TIME_COLUMN,
     quote_identifier,
 )
-from sigma_llmjack.replay.results import REPORT_FIELDS, Match
+from sigma_llmjack.replay.results import REPORT_FIELDS, Match, report_columns
 
 # A correlation match lists at most this many distinct values of one report field.
 MAX_LISTED_VALUES = 5
@@ -99,7 +99,7 @@ def fetch_events(
 
 
 def _event_columns(rule: CompiledRule) -> list[str]:
-    columns = [ID_COLUMN, TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN, *REPORT_FIELDS.values()]
+    columns = [ID_COLUMN, TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN, *report_columns()]
     known = {column.lower() for column in columns}
     columns += [column for column in rule.group_by if column.lower() not in known]
     return columns
@@ -140,7 +140,7 @@ def _episode_match(
         found,
         key=lambda event: (event.get(TIME_COLUMN) or "", event.get(ID_COLUMN) or 0),
     )
-    report = {name: _summary(events, column) for name, column in REPORT_FIELDS.items()}
+    report = {name: _summary(events, columns) for name, columns in REPORT_FIELDS.items()}
     group = {}
     for column in rule.group_by:
         # The backend lower-cases text group keys; the events hold the original spelling.
@@ -164,10 +164,10 @@ def _episode_match(
     )
 
 
-def _summary(events: list[dict[str, Any]], column: str) -> str | None:
+def _summary(events: list[dict[str, Any]], columns: tuple[str, ...]) -> str | None:
     distinct: list[str] = []
     for event in events:
-        value = event.get(column)
+        value = next((event[c] for c in columns if event.get(c) is not None), None)
         if value is not None and value not in distinct:
             distinct.append(value)
     if not distinct:

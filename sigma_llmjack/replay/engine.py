@@ -26,6 +26,7 @@ from sigma_llmjack.replay.results import (
     ReplayResult,
     Skipped,
     SourcedRecord,
+    report_columns,
 )
 from sigma_llmjack.replay.timestamps import record_time
 
@@ -44,7 +45,7 @@ JSON_TYPE_NAMES = {
 
 def store_fields(pack: CompiledPack) -> list[str]:
     """Return the columns the store needs: report fields first, then every rule field."""
-    return list(REPORT_FIELDS.values()) + pack.fields()
+    return report_columns() + pack.fields()
 
 
 def load_store(store: EventStore, records: Iterable[SourcedRecord], result: ReplayResult) -> None:
@@ -146,8 +147,12 @@ def _match_order(match: Match) -> tuple[Any, ...]:
 
 
 def _selected_columns() -> str:
-    names = [ID_COLUMN, TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN, *REPORT_FIELDS.values()]
-    return ", ".join(quote_identifier(name) for name in names)
+    names = [ID_COLUMN, TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN]
+    selected = [quote_identifier(name) for name in names]
+    for columns in REPORT_FIELDS.values():
+        quoted = ", ".join(quote_identifier(column) for column in columns)
+        selected.append(f"COALESCE({quoted})" if len(columns) > 1 else quoted)
+    return ", ".join(selected)
 
 
 def _run_detection(connection: sqlite3.Connection, rule: CompiledRule) -> list[Match]:

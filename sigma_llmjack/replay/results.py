@@ -7,14 +7,21 @@ from typing import Any
 
 from sigma_llmjack.replay.compiler import RuleError
 
-# Match attribute -> CloudTrail field shown for every match.
+# Match attribute -> fields shown for every match, the first one a record has. CloudTrail fields
+# come first; Bedrock model-invocation logs name the caller "identity.arn", the region "region"
+# and the API call "operation".
 REPORT_FIELDS = {
-    "identity": "userIdentity.arn",
-    "access_key": "userIdentity.accessKeyId",
-    "source_ip": "sourceIPAddress",
-    "region": "awsRegion",
-    "event_name": "eventName",
+    "identity": ("userIdentity.arn", "identity.arn"),
+    "access_key": ("userIdentity.accessKeyId",),
+    "source_ip": ("sourceIPAddress",),
+    "region": ("awsRegion", "region"),
+    "event_name": ("eventName", "operation"),
 }
+
+
+def report_columns() -> list[str]:
+    """Return every field that REPORT_FIELDS names, in order."""
+    return [column for columns in REPORT_FIELDS.values() for column in columns]
 
 
 @dataclass

@@ -69,7 +69,7 @@ def test_empty_input() -> None:
     result = replay_events([], [DETECTION])
     assert result.records == 0
     assert result.matches == []
-    assert result.rules_evaluated + len(result.errors) == 10
+    assert result.rules_evaluated + len(result.errors) == 11
 
 
 def test_bundled_pack_used_by_default() -> None:

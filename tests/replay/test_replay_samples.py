@@ -86,3 +86,21 @@ def test_stratus_invocations_match() -> None:
         time.replace("Z", "") for time in expected
     )
     assert {match.source for match in result.matches} == {str(path)}
+
+
+def test_invocation_log_report_fields() -> None:
+    path = SAMPLES / "panther-analysis/aws_bedrockmodelinvocation_abnormaltokenusage.tests.jsonl"
+    skipped: list[Skipped] = []
+    records = read_logs([path], skipped)
+    rules = [DETECTION / "invocation_log_tokens.yml"]
+    result = replay_records(records, rules, skipped=skipped)
+    assert result.errors == []
+    assert [match.line for match in result.matches] == [1, 2]
+    for match in result.matches:
+        assert (
+            match.identity == "arn:aws:sts::111111111111:assumed-role/role_details/suspicious.user"
+        )
+        assert match.region == "us-west-2"
+        assert match.event_name == "Converse"
+        assert match.time == "2025-05-15T14:17:22.000Z"
+        assert match.access_key is None
