@@ -2,10 +2,10 @@
 
 One row per record. Every column is declared ``COLLATE NOCASE`` and stores text, so the equality
 tests the sqlite backend emits compare case-insensitively, as Sigma matching does. The columns are
-the fields the rules use plus the fields a match report shows; a field no record carries is a
-column of NULLs, never an SQL error. Columns for fields no rule reads are not created: mixed
-CloudTrail holds thousands of distinct request parameter paths, more than SQLite's default limit of
-2000 columns, and every extra column costs insert time.
+the fields the rules use plus the fields a match report shows. A field that no record carries is
+a column of NULLs, never an SQL error. Fields that no rule reads get no column, because mixed
+CloudTrail contains thousands of distinct request parameter paths, more than SQLite's default
+limit of 2000 columns, and every extra column costs insert time.
 
 The database is a file in a temporary folder, and each connection caches at most CACHE_KIB of it,
 so memory use does not grow with the input. The file is removed when the store closes.

@@ -135,8 +135,8 @@ def run_rule(connection: sqlite3.Connection, rule: CompiledRule) -> RuleOutcome:
         reason = f"SQLite failed: {error}"
         outcome.error = RuleError(rule.rule_id, rule.title, reason, rule.source)
     except (ValueError, RuntimeError, KeyError) as error:
-        # The backend's plan runner raises these for plans it cannot run (for example on an
-        # SQLite older than 3.38); one such rule must not end the whole replay.
+        # The backend's plan runner raises these for a plan it cannot run, for example on an
+        # SQLite older than 3.38. One such rule must not end the whole replay.
         reason = f"evaluation failed: {type(error).__name__}: {error}"
         outcome.error = RuleError(rule.rule_id, rule.title, reason, rule.source)
     return outcome

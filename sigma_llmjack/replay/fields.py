@@ -15,8 +15,8 @@ Values are stored as text so that ``COLLATE NOCASE`` gives Sigma's case-insensit
 - a list of several elements as its compact JSON text, so ``|contains`` finds any element but
   plain equality matches none of them, and an empty list as ``'[]'``;
 - a path that continues into a list of objects (``resources.ARN``) collects the value from every
-  element and stores it by the list rule above; a number in the path selects one element
-  (``resources.0.ARN``).
+  element and stores the values by the list rules above;
+- a number in the path selects one element of a list (``resources.0.ARN``).
 """
 
 from __future__ import annotations
