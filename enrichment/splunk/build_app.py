@@ -4,24 +4,43 @@ Usage: python enrichment/splunk/build_app.py OUTPUT_FOLDER
 
 The app gets ``default/`` from this folder, the entry script in ``bin/``, and in ``bin/lib/``
 the llmjack_enrichment package with the libraries it needs at run time (requests and its
-dependencies, cachetools), copied from the Python environment that runs this script. Splunk's
-bundled Python then needs nothing installed. Copy or symlink the result into
-``$SPLUNK_HOME/etc/apps/``.
+dependencies, cachetools). Splunk's bundled Python then needs nothing installed. Copy or
+symlink the result into ``$SPLUNK_HOME/etc/apps/``.
+
+The libraries are installed by pip as pure-Python wheels for Python 3.9, the oldest Python
+that Splunk bundles, whatever Python runs the build. Copying the build environment's own
+packages would ship code for that Python only: urllib3 2.8 uses syntax that Python 3.9 rejects,
+and charset_normalizer may come as a compiled extension for the build's Python version. The
+build therefore needs pip and access to a package index (or a pip configuration that points at
+a local one); nothing downloads when the lookup runs.
 """
 
 from __future__ import annotations
 
-import importlib
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 APP_NAME = "TA-llmjack-ip-reputation"
 HERE = Path(__file__).resolve().parent
 ENRICHMENT = HERE.parent
-VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "cachetools")
+TARGET_PYTHON = "3.9"
+# Versions that still install on Python 3.9; pip also checks each wheel's Requires-Python.
+VENDORED_REQUIREMENTS = (
+    "requests>=2.32,<3",
+    "urllib3>=2,<3",
+    "idna>=3,<4",
+    "charset-normalizer>=3,<4",
+    "certifi",
+    "cachetools>=5,<7",
+)
 # The CLI module needs click and sigma_llmjack, which the app does not ship.
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "cli.py")
+
+
+class VendorError(Exception):
+    """pip could not install the run-time libraries into the app."""
 
 
 def build(output: Path) -> Path:
@@ -37,21 +56,23 @@ def build(output: Path) -> Path:
         app / "bin" / "lib" / "llmjack_enrichment",
         ignore=LEFT_OUT,
     )
-    for name in VENDORED:
-        _vendor(name, app / "bin" / "lib")
+    vendor(app / "bin" / "lib")
     (app / "local" / "data").mkdir(parents=True)
     return app
 
 
-def _vendor(name: str, target: Path) -> None:
-    module = importlib.import_module(name)
-    location = Path(module.__file__ or "")
-    if location.name == "__init__.py":
-        shutil.copytree(
-            location.parent, target / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    else:
-        shutil.copy2(location, target)
+def vendor(target: Path) -> None:
+    """Install pure-Python wheels of the run-time libraries for Python 3.9 into ``target``."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    command += ["--no-compile", "--target", str(target), "--python-version", TARGET_PYTHON]
+    command += ["--implementation", "py", "--abi", "none", "--only-binary=:all:"]
+    command += list(VENDORED_REQUIREMENTS)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip()
+        raise VendorError(f"pip could not install {', '.join(VENDORED_REQUIREMENTS)}:\n{detail}")
+    # pip puts console scripts (normalizer) here; the app runs none of them.
+    shutil.rmtree(target / "bin", ignore_errors=True)
 
 
 def main(arguments: list[str]) -> int:
@@ -59,7 +80,11 @@ def main(arguments: list[str]) -> int:
     if len(arguments) != 1:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    app = build(Path(arguments[0]))
+    try:
+        app = build(Path(arguments[0]))
+    except VendorError as error:
+        print(f"build_app: error: {error}", file=sys.stderr)
+        return 1
     print(f"built {app}")
     return 0
 
