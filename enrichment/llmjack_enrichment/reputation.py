@@ -134,16 +134,17 @@ class ReputationService:
                     f"or {name}_key_file in the [online] settings"
                 )
                 continue
-            if key is not None:
-                self._filter.add(key)
-            providers.append(
-                cls(
-                    self.settings.urls.get(name),
-                    key,
-                    self.settings.thresholds,
-                    self.settings.provider_options.get(name),
-                )
+            provider = cls(
+                self.settings.urls.get(name),
+                key,
+                self.settings.thresholds,
+                self.settings.provider_options.get(name),
             )
+            # The filter learns every form the key travels in (such as isMalicious's
+            # Base64 header value), because a service may echo it back in an error.
+            for secret in provider.sent_secrets():
+                self._filter.add(secret)
+            providers.append(provider)
         return providers
 
     def _open_cache(self) -> ReputationCache | None:

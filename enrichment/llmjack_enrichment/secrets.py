@@ -7,14 +7,19 @@ them out of ``repr()`` and exception text by accident.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import stat
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
+# Parts of a key (around ":") shorter than this are not redacted on their own, because
+# redacting a two-letter id would mangle unrelated words and numbers in log lines.
+MIN_REDACTED_PART = 4
 
 
 class KeyFileError(ValueError):
@@ -38,6 +43,36 @@ class Secret:
         return "Secret('" + REDACTED + "')"
 
     __str__ = __repr__
+
+    def forms(self) -> set[str]:
+        """Return the key and every text derived from it that a request or an echo may show.
+
+        These are the key, each ``:``-separated part of an ``id:secret`` key, and of each
+        of those the URL-encoded forms and the Base64 forms (standard and URL-safe, with
+        and without padding), which is how keys travel in headers such as X-API-KEY.
+        """
+        bases = {self._value}
+        if ":" in self._value:
+            bases.update(p for p in self._value.split(":") if len(p) >= MIN_REDACTED_PART)
+        found: set[str] = set()
+        for text in bases:
+            found.update(_encodings(text))
+        return {text for text in found if text}
+
+
+def _encodings(text: str) -> set[str]:
+    raw = text.encode("utf-8")
+    standard = base64.b64encode(raw).decode("ascii")
+    url_safe = base64.urlsafe_b64encode(raw).decode("ascii")
+    return {
+        text,
+        quote(text, safe=""),
+        quote_plus(text, safe=""),
+        standard,
+        standard.rstrip("="),
+        url_safe,
+        url_safe.rstrip("="),
+    }
 
 
 def key_env_var(provider: str) -> str:
@@ -112,21 +147,24 @@ def read_key_file(path: Path) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Replace every known key value in a log record's final message with a marker.
+    """Replace every known key, and every form derived from it, in a log record's message.
 
     This is the second net: code never passes keys to a logger on purpose, but a
-    library or an exception message might.
+    library, an exception message or a service that echoes its request might.
     """
 
     def __init__(self, secrets: Iterable[Secret] = ()) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self._values: set[str] = {s.reveal() for s in secrets if s.reveal()}
+        self._values: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
 
     def add(self, secret: Secret) -> None:
-        if secret.reveal():
-            with self._lock:
-                self._values.add(secret.reveal())
+        """Redact ``secret`` and each of its ``Secret.forms()`` from now on."""
+        forms = secret.forms()
+        with self._lock:
+            self._values.update(forms)
 
     def redact(self, text: str) -> str:
         with self._lock:

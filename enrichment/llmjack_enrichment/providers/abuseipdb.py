@@ -16,7 +16,9 @@ from llmjack_enrichment.providers.base import (
     Provider,
     ProviderAnswer,
     ProviderRequest,
-    clamp_score,
+    ProviderResponseError,
+    optional_type,
+    parse_score,
     register_provider,
     require_mapping,
 )
@@ -46,18 +48,27 @@ class AbuseIPDB(Provider):
         return ProviderRequest(self.base_url + "/api/v2/check", params, headers)
 
     def parse_ok(self, address: str, document: Any) -> ProviderAnswer:
+        """Read ``data``; a missing or out-of-range score makes the answer malformed.
+
+        ``abuseConfidenceScore`` must be a whole number from 0 to 100, and ``isPublic``,
+        ``isTor`` and ``isWhitelisted`` booleans or null, as documented.
+        """
         data = require_mapping(document, "data")
-        if data.get("isPublic") is False:
+        if optional_type(data, "isPublic", (bool,)) is False:
             return self.answer(address, "not_applicable", detail="not a public address")
-        score = clamp_score(data.get("abuseConfidenceScore"))
-        if score is None:
-            return self.answer(address, "error", detail="answer has no abuseConfidenceScore")
+        if "abuseConfidenceScore" not in data:
+            raise ProviderResponseError("field 'abuseConfidenceScore' is missing")
+        score = parse_score(data["abuseConfidenceScore"], "abuseConfidenceScore")
+        is_tor = optional_type(data, "isTor", (bool,))
+        is_whitelisted = optional_type(data, "isWhitelisted", (bool,))
 
         verdict = self.thresholds.verdict_for(score)
-        if data.get("isTor") is True and verdict is None:
+        if is_tor is True and verdict is None:
             verdict = "suspicious"
-        if verdict is None and data.get("isWhitelisted") is True:
+        if verdict is None and is_whitelisted is True:
             verdict = "benign"
         usage = data.get("usageType")
-        detail = f"score {score}" + (f", usage {usage}" if isinstance(usage, str) else "")
+        detail = f"score {score}"
+        if isinstance(usage, str) and usage:
+            detail += f", usage {self.excerpt(usage)}"
         return self.answer(address, "ok", verdict, score, detail)

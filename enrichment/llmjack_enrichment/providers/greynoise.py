@@ -17,8 +17,10 @@ from llmjack_enrichment.providers.base import (
     ProviderAnswer,
     ProviderRequest,
     error_detail,
+    optional_type,
     register_provider,
     require_mapping,
+    require_type,
 )
 
 # Scores given to GreyNoise classifications, which carry no numeric score of their own.
@@ -47,24 +49,33 @@ class GreyNoiseCommunity(Provider):
         return ProviderRequest(self.base_url + "/v3/community/" + address, {}, headers)
 
     def parse_ok(self, address: str, document: Any) -> ProviderAnswer:
+        """Read the answer; ``noise`` and ``riot`` must be booleans, as documented.
+
+        ``classification`` and ``name`` may be missing or null, but must be strings when
+        present. Anything else (``{"data": null}``, an unrelated object) is malformed, so
+        it becomes an error and is not cached as a benign answer.
+        """
         data = require_mapping(document)
-        classification = data.get("classification")
+        noise = require_type(data, "noise", (bool,))
+        riot = require_type(data, "riot", (bool,))
+        classification = optional_type(data, "classification", (str,))
+        name = optional_type(data, "name", (str,))
+
         verdict = None
         if classification == "malicious":
             verdict = "malicious"
-        elif classification == "benign" or data.get("riot") is True:
+        elif classification == "benign" or riot:
             verdict = "benign"
-        elif data.get("noise") is True:
+        elif noise:
             verdict = "suspicious"
         score = CLASSIFICATION_SCORES.get(verdict) if verdict else None
-        name = data.get("name")
-        detail = f"classification {classification}"
-        if isinstance(name, str) and name and name != "unknown":
-            detail += f", name {name}"
+        detail = f"classification {self.excerpt(classification or 'none')}"
+        if name and name != "unknown":
+            detail += f", name {self.excerpt(name)}"
         return self.answer(address, "ok", verdict, score, detail)
 
     def parse_status(self, address: str, status_code: int, body: bytes) -> ProviderAnswer:
-        message = error_detail(body)
+        message = error_detail(body, self.redact)
         if status_code == 404 and "not observed" in message.lower():
             return self.answer(address, "no_data", detail=message)
         if status_code == 400 and "routable" in message.lower():

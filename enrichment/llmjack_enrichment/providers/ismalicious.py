@@ -17,10 +17,13 @@ from llmjack_enrichment.providers.base import (
     Provider,
     ProviderAnswer,
     ProviderRequest,
-    clamp_score,
+    ProviderResponseError,
+    optional_type,
+    parse_score,
     register_provider,
     require_mapping,
 )
+from llmjack_enrichment.secrets import Secret
 
 
 @register_provider
@@ -42,18 +45,28 @@ class IsMalicious(Provider):
         params = {"query": address, "enrichment": "standard"}
         return ProviderRequest(self.base_url + "/check", params, headers)
 
+    def sent_secrets(self) -> list[Secret]:
+        """Return the key and the X-API-KEY value derived from it, which may differ."""
+        if self.key is None:
+            return []
+        return [self.key, Secret(_header_value(self.key.reveal()))]
+
     def parse_ok(self, address: str, document: Any) -> ProviderAnswer:
+        """Read ``malicious`` (boolean) and ``riskScore`` (``{"score": 0-100}`` or a number).
+
+        At least one of them must be present. A score outside 0-100, or of another type,
+        makes the answer malformed.
+        """
         data = require_mapping(document)
         if "malicious" not in data and "riskScore" not in data:
-            return self.answer(
-                address, "error", detail="answer has neither malicious nor riskScore"
-            )
-
+            raise ProviderResponseError("answer has neither 'malicious' nor 'riskScore'")
+        malicious = optional_type(data, "malicious", (bool,))
         raw_score = data.get("riskScore")
-        score = clamp_score(raw_score.get("score") if isinstance(raw_score, dict) else raw_score)
-        verdict = (
-            "malicious" if data.get("malicious") is True else self.thresholds.verdict_for(score)
-        )
+        if isinstance(raw_score, dict):
+            raw_score = raw_score.get("score")
+        score = None if raw_score is None else parse_score(raw_score, "riskScore", whole=False)
+
+        verdict = "malicious" if malicious is True else self.thresholds.verdict_for(score)
         sources = data.get("sources")
         count = len(sources) if isinstance(sources, list) else 0
         return self.answer(address, "ok", verdict, score, f"{count} listing sources")

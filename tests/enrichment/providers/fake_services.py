@@ -23,6 +23,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 NOT_OBSERVED = "IP not observed scanning the internet or contained in RIOT data set."
 NOT_ROUTABLE = "Request is not a valid routable IPv4 address"
+# A body containing this text gets it replaced by the key header the request carried, like a
+# service that echoes its request in error messages.
+ECHO_KEY_HEADER = "%KEY_HEADER%"
 ABUSEIPDB_UNAUTHORIZED = (
     "Authentication failed. Your API key is either missing, incorrect, or revoked."
 )
@@ -229,6 +232,10 @@ class _ProviderHandler(BaseHTTPRequestHandler):
             fake.release.wait(60)
             if fake.release.is_set():
                 return
+        if ECHO_KEY_HEADER.encode() in answer.body:
+            sent = headers.get(fake.KEY_HEADERS[fake.kind].lower(), "")
+            body = answer.body.replace(ECHO_KEY_HEADER.encode(), sent.encode())
+            answer = Answer(answer.status, body, answer.headers)
         self._send(answer)
         with fake._lock:
             fake.completed += 1

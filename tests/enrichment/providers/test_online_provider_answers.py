@@ -241,6 +241,35 @@ def test_wrong_json_shape_is_an_error(tmp_path):
     assert [r.status for r in results.values()] == ["error", "error", "error"]
 
 
+@pytest.mark.parametrize(
+    "document", [{"data": None}, {"ip": "81.2.69.35", "message": "Success", "link": "x"}]
+)
+def test_greynoise_malformed_answer_not_cached(tmp_path, document):
+    with FakeProvider("greynoise", GREY_KEY) as grey:
+        grey.set_answer("81.2.69.35", json_answer(200, document))
+        settings = make_settings(tmp_path, grey)
+        first = run_lookup(settings, ["81.2.69.35"])
+        second = run_lookup(settings, ["81.2.69.35"])
+        requested = grey.addresses_requested()
+
+    assert first["81.2.69.35"].status == "error"
+    assert first["81.2.69.35"].verdict is None
+    assert second["81.2.69.35"].status == "error"
+    assert requested == ["81.2.69.35", "81.2.69.35"]
+    assert cached_rows(tmp_path / "cache.sqlite3") == []
+
+
+def test_abuseipdb_huge_score_not_cached(tmp_path):
+    with FakeProvider("abuseipdb", ABUSE_KEY) as abuse:
+        body = b'{"data": {"isPublic": true, "abuseConfidenceScore": 1e308}}'
+        abuse.set_answer("81.2.69.36", Answer(200, body))
+        results = run_lookup(make_settings(tmp_path, abuse), ["81.2.69.36"])
+
+    assert results["81.2.69.36"].status == "error"
+    assert results["81.2.69.36"].score is None
+    assert cached_rows(tmp_path / "cache.sqlite3") == []
+
+
 def test_not_observed_is_cached_no_data(tmp_path):
     with FakeProvider("greynoise", GREY_KEY) as grey:
         grey.set_answer("81.2.69.40", json_answer(404, {"message": NOT_OBSERVED}))

@@ -73,9 +73,72 @@ def test_abuseipdb_non_public_and_broken_answers():
 
 
 @pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        (1e308, "outside 0-100"),
+        (101, "outside 0-100"),
+        (-1, "outside 0-100"),
+        ("NaN", "not a number"),
+        ("50", "not a number"),
+        (True, "not a number"),
+        (None, "not a number"),
+        (50.5, "not a whole number"),
+    ],
+)
+def test_abuseipdb_bad_score_rejected(score, expected):
+    answer = parse(
+        AbuseIPDB(None, None, ScoreThresholds()), 200, abuse_data(abuseConfidenceScore=score)
+    )
+    assert answer.status == "error"
+    assert expected in answer.detail
+    assert "abuseConfidenceScore" in answer.detail
+
+
+def test_abuseipdb_whole_float_score_accepted():
+    answer = parse(
+        AbuseIPDB(None, None, ScoreThresholds()), 200, abuse_data(abuseConfidenceScore=80.0)
+    )
+    assert answer.status == "ok"
+    assert answer.score == 80
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        abuse_data(isTor="no"),
+        abuse_data(isPublic="true"),
+        abuse_data(isWhitelisted=1),
+        {"data": {"ipAddress": ADDRESS, "isPublic": True}},
+    ],
+)
+def test_abuseipdb_wrong_field_types_rejected(document):
+    answer = parse(AbuseIPDB(None, None, ScoreThresholds()), 200, document)
+    assert answer.status == "error"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"data": None},
+        {"ip": ADDRESS, "message": "Success"},
+        {"noise": "true", "riot": False, "classification": "malicious"},
+        {"noise": True, "riot": None, "classification": "malicious"},
+        {"noise": True, "riot": False, "classification": 3},
+        {"noise": True, "riot": False, "classification": "unknown", "name": ["x"]},
+    ],
+)
+def test_greynoise_malformed_answers(document):
+    answer = parse(GreyNoiseCommunity(None, None, ScoreThresholds()), 200, document)
+    assert answer.status == "error"
+    assert answer.detail.startswith("HTTP 200: field")
+
+
+@pytest.mark.parametrize(
     ("document", "verdict", "score"),
     [
         ({"noise": True, "riot": False, "classification": "malicious"}, "malicious", 90),
+        ({"noise": False, "riot": True}, "benign", 0),
+        ({"noise": True, "riot": False, "classification": None}, "suspicious", 50),
         ({"noise": False, "riot": True, "classification": "benign"}, "benign", 0),
         ({"noise": False, "riot": True, "classification": "unknown"}, "benign", 0),
         ({"noise": True, "riot": False, "classification": "unknown"}, "suspicious", 50),
@@ -105,7 +168,7 @@ def test_greynoise_error_statuses():
         ({"malicious": True, "riskScore": {"score": 10}}, "malicious", 10),
         ({"malicious": False, "riskScore": {"score": 80}}, "malicious", 80),
         ({"malicious": False, "riskScore": {"score": 30}}, "suspicious", 30),
-        ({"malicious": False, "riskScore": {"score": 140}}, "malicious", 100),
+        ({"malicious": False, "riskScore": {"score": 80.6}}, "malicious", 81),
         ({"malicious": False, "riskScore": None}, None, None),
         ({"malicious": False}, None, None),
     ],
@@ -115,6 +178,21 @@ def test_ismalicious_answers(document, verdict, score):
     assert answer.status == "ok"
     assert answer.verdict == verdict
     assert answer.score == score
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"malicious": False, "riskScore": {"score": 140}},
+        {"malicious": False, "riskScore": {"score": -1}},
+        {"malicious": False, "riskScore": {"score": "80"}},
+        {"malicious": "yes", "riskScore": {"score": 10}},
+    ],
+)
+def test_ismalicious_malformed_answers(document):
+    answer = parse(IsMalicious(None, None, ScoreThresholds()), 200, document)
+    assert answer.status == "error"
+    assert answer.detail.startswith("HTTP 200: field")
 
 
 def test_ismalicious_header_encodes_key_pair():
