@@ -3,9 +3,9 @@
 Keys (durations in seconds, or with a unit suffix s, m, h or d):
 
 - ``providers``: comma-separated provider names; empty disables online lookups.
-- ``time_budget`` (10): seconds one lookup run may take in total.
+- ``time_budget`` (10, at most 1h): seconds one lookup run may take in total.
 - ``max_concurrency`` (8): requests in flight at once.
-- ``request_timeout`` (5): cap on one request's connect and read timeouts.
+- ``request_timeout`` (5, at most 5m): cap on one request's connect and read timeouts.
 - ``cache_path`` (``reputation-cache.sqlite3``): the SQLite cache file.
 - ``memory_cache_size`` (10000): answers kept in memory per process.
 - ``ttl_malicious`` (1d), ``ttl_benign`` (12h), ``ttl_no_data`` (4h),
@@ -59,12 +59,30 @@ GENERAL_KEYS = frozenset(
     }
 )
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_PATTERN = re.compile(r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+)\s*([smhd]?)")
+DAY = 86400.0
+# Upper limits of the durations, in seconds. A lookup that waits longer than an hour holds
+# up the search that runs it, and a cached answer older than a year says little.
+MAX_DURATIONS = {
+    "time_budget": 3600.0,
+    "request_timeout": 300.0,
+    "ttl_malicious": 365 * DAY,
+    "ttl_benign": 365 * DAY,
+    "ttl_no_data": 365 * DAY,
+    "ttl_not_applicable": 365 * DAY,
+    "unauthorized_cooldown": 30 * DAY,
+    "rate_limit_cooldown": DAY,
+}
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 class OnlineSettingsError(ValueError):
-    """A value in the ``[online]`` settings is invalid; the message names key and value."""
+    """A value in the ``[online]`` settings is invalid; the message names key and value.
+
+    Messages do not repeat the section name, because callers log them after their own
+    "invalid [online] settings: " prefix.
+    """
 
 
 @dataclass
@@ -109,7 +127,7 @@ class OnlineSettings:
         )
         if thresholds.suspicious > thresholds.malicious:
             raise OnlineSettingsError(
-                f"[online] suspicious_score {thresholds.suspicious} is above malicious_score "
+                f"suspicious_score {thresholds.suspicious} is above malicious_score "
                 f"{thresholds.malicious}; set suspicious_score <= malicious_score"
             )
         settings = cls(
@@ -141,9 +159,7 @@ class _SectionReader:
         return self.section.get(key, "")
 
     def fail(self, key: str, expected: str) -> OnlineSettingsError:
-        return OnlineSettingsError(
-            f"[online] {key} = {self.raw(key)!r} is invalid; expected {expected}"
-        )
+        return OnlineSettingsError(f"{key} = {self.raw(key)!r} is invalid; expected {expected}")
 
     def providers(self, known: Mapping[str, object]) -> tuple[str, ...]:
         names = [n.strip().lower() for n in re.split(r"[,\s]+", self.raw("providers")) if n]
@@ -178,10 +194,18 @@ class _SectionReader:
         value = self.raw(key).lower()
         if not value:
             return default
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", value)
-        if not match or float(match.group(1)) <= 0:
-            raise self.fail(key, "a positive number of seconds, or a number with s, m, h or d")
-        return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+        limit = MAX_DURATIONS[key]
+        expected = (
+            f"a number of seconds above 0 and at most {limit:g} ({_format_duration(limit)}), "
+            "optionally with unit s, m, h or d, such as 30s or 2h"
+        )
+        match = DURATION_PATTERN.fullmatch(value)
+        if not match:
+            raise self.fail(key, expected)
+        seconds = float(match.group(1)) * DURATION_UNITS[match.group(2)]
+        if not 0 < seconds <= limit:
+            raise self.fail(key, expected)
+        return seconds
 
     def path(self, key: str) -> Path | None:
         value = self.raw(key)
@@ -193,7 +217,7 @@ class _SectionReader:
     def existing_file(self, key: str) -> Path | None:
         path = self.path(key)
         if path is not None and not path.is_file():
-            raise OnlineSettingsError(f"[online] {key}: file {path} not found")
+            raise OnlineSettingsError(f"{key}: file {path} not found")
         return path
 
     def provider_keys(self, known: Mapping[str, object], settings: OnlineSettings) -> None:
@@ -208,7 +232,7 @@ class _SectionReader:
             if option in ("key", "api_key", "apikey"):
                 # The value is a key, so the message must not quote it.
                 raise OnlineSettingsError(
-                    f"[online] {key}: API keys do not belong in the settings file; "
+                    f"{key}: API keys do not belong in the settings file; "
                     f"set LLMJACK_{name.upper()}_KEY or {name}_key_file (mode 600) instead"
                 )
             if option == "url":
@@ -222,3 +246,11 @@ class _SectionReader:
                     settings.key_files[name] = path
             else:
                 settings.provider_options.setdefault(name, {})[option] = self.raw(key)
+
+
+def _format_duration(seconds: float) -> str:
+    """Return ``seconds`` in the largest unit that divides it, such as 1h or 365d."""
+    for unit in ("d", "h", "m"):
+        if seconds % DURATION_UNITS[unit] == 0:
+            return f"{seconds / DURATION_UNITS[unit]:g}{unit}"
+    return f"{seconds:g}s"

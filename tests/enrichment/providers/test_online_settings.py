@@ -69,7 +69,14 @@ def test_enabled_false_turns_providers_off(tmp_path):
     [
         ("providers", "abuseipdb, shodan", "'abuseipdb, shodan' is invalid"),
         ("time_budget", "0", "time_budget = '0' is invalid"),
-        ("time_budget", "ten", "positive number of seconds"),
+        ("time_budget", "ten", "number of seconds above 0"),
+        ("time_budget", "1e9", "at most 3600 (1h)"),
+        ("time_budget", "2h", "at most 3600 (1h)"),
+        ("time_budget", "nan", "number of seconds above 0"),
+        ("time_budget", "inf", "number of seconds above 0"),
+        ("request_timeout", "1e999", "at most 300 (5m)"),
+        ("ttl_malicious", "400d", "at most 3.1536e+07 (365d)"),
+        ("rate_limit_cooldown", "-5", "number of seconds above 0"),
         ("max_concurrency", "0", "whole number from 1"),
         ("malicious_score", "150", "malicious_score = '150'"),
         ("trust_env", "maybe", "true or false"),
@@ -82,6 +89,33 @@ def test_invalid_value_named(tmp_path, key, value, expected):
         OnlineSettings.from_mapping({key: value}, tmp_path)
     assert expected in str(caught.value)
     assert key in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("1e2", 100.0), ("2.5m", 150.0), (".5", 0.5), ("1h", 3600.0)]
+)
+def test_duration_forms_accepted(tmp_path, value, seconds):
+    settings = OnlineSettings.from_mapping({"time_budget": value}, tmp_path)
+    assert settings.time_budget == seconds
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"time_budget": "1e9"},
+        {"providers": "shodan"},
+        {"suspicious_score": "90"},
+        {"ca_bundle": "missing.pem"},
+        {"abuseipdb_key": "k"},
+        {"greynoise_url": "ftp://x"},
+    ],
+)
+def test_messages_omit_section_prefix(tmp_path, section):
+    with pytest.raises(OnlineSettingsError) as caught:
+        OnlineSettings.from_mapping(section, tmp_path)
+    message = str(caught.value)
+    assert not message.startswith("[online]")
+    assert next(iter(section)) in message
 
 
 def test_thresholds_in_wrong_order(tmp_path):
