@@ -8,10 +8,12 @@ Proxies come from ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY`` through reque
 from __future__ import annotations
 
 import email.utils
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -71,7 +73,11 @@ class Transport:
                 self._idle.append(session)
 
     def get(self, request: ProviderRequest, timeout: float) -> HttpResult:
-        """Send ``request``; the timeout applies to connecting and to each read."""
+        """Send ``request``; the timeout applies to connecting and to each read.
+
+        Raises TransportError when no answer from the provider arrives, including when a
+        proxy rejects the request with HTTP 407.
+        """
         session = self._acquire()
         try:
             response = session.get(
@@ -85,18 +91,48 @@ class Transport:
             )
             with response:
                 body = response.raw.read(MAX_BODY_BYTES, decode_content=True) or b""
-                return HttpResult(response.status_code, dict(response.headers), body)
+                result = HttpResult(response.status_code, dict(response.headers), body)
         except (requests.Timeout, urllib3.exceptions.TimeoutError):
             raise TransportTimeout(f"no response within {timeout:.1f} s") from None
         except requests.exceptions.SSLError:
             raise TransportError("TLS certificate verification failed") from None
-        except requests.exceptions.ProxyError:
-            raise TransportError("proxy connection failed") from None
+        except requests.exceptions.ProxyError as exc:
+            raise TransportError(self._proxy_failure(request.url, str(exc))) from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema):
+            raise TransportError(self._invalid_url(request.url)) from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # The text of these errors names the URL, never the headers that hold keys.
             raise TransportError(f"request failed: {type(exc).__name__}") from None
         finally:
             self._release(session)
+
+        if result.status_code == 407 and self._proxy_variable(request.url):
+            raise TransportError(self._proxy_failure(request.url, "407"))
+        return result
+
+    def _proxy_variable(self, url: str) -> str | None:
+        return proxy_variable(url) if self._trust_env else None
+
+    def _proxy_failure(self, url: str, error_text: str) -> str:
+        """Describe a proxy failure, naming the variable that set the proxy, never its value."""
+        where = f"the proxy in {self._proxy_variable(url) or 'the environment'}"
+        if "407" in error_text:
+            return (
+                f"{where} rejected the request: proxy authentication required (HTTP 407); "
+                "put the proxy user and password in its URL (http://USER:PASSWORD@HOST:PORT)"
+            )
+        return f"connection to {where} failed; check that the proxy runs at that address"
+
+    def _invalid_url(self, url: str) -> str:
+        """Describe an invalid URL; provider URLs are checked early, so it is the proxy's."""
+        variable = self._proxy_variable(url)
+        if variable is None:
+            return f"invalid request URL {url}"
+        problem = proxy_url_problem(os.environ.get(variable, ""))
+        return (
+            f"invalid proxy URL in {variable}: {problem}; set it to http://HOST:PORT "
+            "(optionally with USER:PASSWORD@) or unset it"
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -104,6 +140,37 @@ class Transport:
             sessions, self._sessions, self._idle = self._sessions, [], []
         for session in sessions:
             session.close()
+
+
+def proxy_variable(url: str) -> str | None:
+    """Return the environment variable that sets the proxy for ``url``, or None.
+
+    The order is urllib's (which requests uses): the lower-case name before the upper-case
+    one, and the scheme's variable before ``all_proxy``. NO_PROXY is not consulted, so
+    call this only after a request failed in a way that involves a proxy.
+    """
+    scheme = urlsplit(url).scheme.lower()
+    for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY"):
+        if os.environ.get(name):
+            return name
+    return None
+
+
+def proxy_url_problem(value: str) -> str:
+    """Return what is wrong with a proxy URL without quoting it, since it may hold a password."""
+    text = value.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        return "the host or port is not valid"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"the scheme {parts.scheme!r} is not supported, only http and https"
+    if not parts.hostname:
+        return "it has no host"
+    return "it is not a valid URL"
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -261,8 +261,10 @@ class FakeProxy:
     requests arrive as CONNECT and are tunnelled byte for byte.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, require_auth: bool = False) -> None:
         self.seen: list[str] = []
+        # With require_auth, every request gets 407 Proxy Authentication Required.
+        self.require_auth = require_auth
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.daemon_threads = True
         self._server.proxy = self  # type: ignore[attr-defined]
@@ -289,8 +291,21 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def reject_unauthenticated(self) -> bool:
+        if not self.server.proxy.require_auth:  # type: ignore[attr-defined]
+            return False
+        body = b"<html>Proxy Authentication Required</html>"
+        self.send_response(407, "Proxy Authentication Required")
+        self.send_header("Proxy-Authenticate", 'Basic realm="test proxy"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return True
+
     def do_GET(self) -> None:
         self.server.proxy.seen.append("GET " + self.path)  # type: ignore[attr-defined]
+        if self.reject_unauthenticated():
+            return
         target = urlsplit(self.path)
         if target.hostname != "127.0.0.1":
             self.send_error(403, "this test proxy only relays to 127.0.0.1")
@@ -312,6 +327,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def do_CONNECT(self) -> None:
         self.server.proxy.seen.append("CONNECT " + self.path)  # type: ignore[attr-defined]
+        if self.reject_unauthenticated():
+            self.close_connection = True
+            return
         host, _, port = self.path.partition(":")
         if host != "127.0.0.1":
             self.send_error(403, "this test proxy only relays to 127.0.0.1")

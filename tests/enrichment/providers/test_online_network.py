@@ -70,7 +70,49 @@ def test_unreachable_proxy_is_an_error(tmp_path, monkeypatch, caplog):
         assert abuse.requests == []
 
     assert result.status == "error"
-    assert "proxy connection failed" in caplog.text
+    assert "connection to the proxy in HTTP_PROXY failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("http://", "it has no host"),
+        ("http://user:pa55word@:8080", "it has no host"),
+        ("::::", "the host or port is not valid"),
+        ("http://127.0.0.1:notaport", "the host or port is not valid"),
+        ("ftp://127.0.0.1:9", "the scheme 'ftp' is not supported"),
+        ("socks5://127.0.0.1:9", "the scheme 'socks5' is not supported"),
+    ],
+)
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy"])
+def test_invalid_proxy_url_names_variable(tmp_path, monkeypatch, caplog, value, problem, variable):
+    monkeypatch.setenv(variable, value)
+    settings = make_settings(tmp_path, providers="abuseipdb", abuseipdb_url="https://127.0.0.1:9")
+    result = lookup_one(settings)
+
+    assert result.status == "error"
+    assert f"invalid proxy URL in {variable}: {problem}" in caplog.text
+    assert "pa55word" not in caplog.text
+    assert "InvalidURL" not in caplog.text
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_proxy_auth_required_explained(tmp_path, monkeypatch, caplog, certificate, scheme):
+    tls = certificate if scheme == "https" else None
+    with FakeProvider("abuseipdb", KEY, tls=tls) as abuse, FakeProxy(require_auth=True) as proxy:
+        monkeypatch.setenv(f"{scheme.upper()}_PROXY", proxy.url)
+        settings = make_settings(tmp_path, abuse, ca_bundle=str(certificate[0]))
+        result = lookup_one(settings)
+        assert abuse.requests == []
+
+    assert len(proxy.seen) == 1
+    assert result.status == "error"
+    expected = (
+        f"the proxy in {scheme.upper()}_PROXY rejected the request: "
+        "proxy authentication required (HTTP 407)"
+    )
+    assert expected in caplog.text
+    assert "non-JSON body" not in caplog.text
 
 
 def test_ca_bundle_accepts_self_signed_service(tmp_path, certificate):
