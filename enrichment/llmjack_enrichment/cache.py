@@ -52,6 +52,13 @@ CREATE TABLE IF NOT EXISTS provider_state (
 );
 """
 
+SCHEMA_STATEMENTS = tuple(part.strip() for part in SCHEMA.split(";") if part.strip())
+# Column names of each table, in order, as SCHEMA creates them.
+EXPECTED_COLUMNS = {
+    "answers": ("provider", "address", "status", "verdict", "score", "stored_at", "expires_at"),
+    "provider_state": ("provider", "status", "until", "stored_at"),
+}
+
 # SQLite before 3.32 allows at most 999 parameters per statement.
 QUERY_CHUNK = 500
 LOCK_RETRIES = 2
@@ -131,13 +138,54 @@ class ReputationCache:
         if not mode or str(mode[0]).lower() != "wal":
             logger.warning("cache file %s does not support WAL mode; using %s", self.path, mode)
         self._db.execute("PRAGMA synchronous=NORMAL")
-        tables = self._db.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name IN ('answers', 'provider_state')"
-        ).fetchone()[0]
-        # Creating the schema takes the write lock, so a process that finds it in place
-        # does not wait behind a writer just to start.
-        if tables < 2:
-            self._db.executescript(SCHEMA)
+        # Checking the layout only reads, so a process that finds the schema in place does
+        # not wait behind a writer just to start.
+        problem = self._layout_problem()
+        if problem == "":
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have created or recreated the tables meanwhile.
+            problem = self._layout_problem()
+            if problem:
+                self._db.execute("DROP TABLE IF EXISTS answers")
+                self._db.execute("DROP TABLE IF EXISTS provider_state")
+            for statement in SCHEMA_STATEMENTS:
+                self._db.execute(statement)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if problem:
+            logger.warning(
+                "cache file %s has an unexpected layout (%s), probably from another version; "
+                "its tables were recreated and the cached answers discarded",
+                self.path,
+                problem,
+            )
+
+    def _layout_problem(self) -> str | None:
+        """Return "" for the expected layout, None when a table is missing, or what differs.
+
+        Raises CacheUnavailableError for a file with other tables: it belongs to something
+        else, so it is left untouched.
+        """
+        rows = self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        tables = {row[0] for row in rows}
+        foreign = sorted(tables - set(EXPECTED_COLUMNS))
+        if foreign:
+            raise CacheUnavailableError(
+                f"cache file {self.path} contains tables that a reputation cache does not have "
+                f"({', '.join(foreign[:5])}); set cache_path to another file, or delete this "
+                "one if nothing else uses it"
+            )
+        for table in sorted(tables):
+            columns = tuple(row[1] for row in self._db.execute(f"PRAGMA table_info({table})"))
+            if columns != EXPECTED_COLUMNS[table]:
+                return f"table {table} has columns {', '.join(columns)}"
+        return "" if len(tables) == len(EXPECTED_COLUMNS) else None
 
     def get_many(self, provider: str, addresses: Sequence[str]) -> dict[str, ProviderAnswer]:
         """Return the unexpired cached answers of ``provider`` for ``addresses``."""
@@ -249,6 +297,11 @@ class ReputationCache:
                 time.sleep(delay)
                 delay *= 2
             except sqlite3.DatabaseError as exc:
+                if "not a database" in str(exc):
+                    raise CacheUnavailableError(
+                        f"cache file {self.path} is not a SQLite database; set cache_path to "
+                        "another file, or delete this one if nothing else uses it"
+                    ) from None
                 raise CacheUnavailableError(f"cache file {self.path}: {exc}") from None
         raise CacheUnavailableError(f"cache file {self.path}: still locked")
 

@@ -19,7 +19,12 @@ from online_helpers import (
     start_worker,
 )
 
-from llmjack_enrichment.cache import CacheTTLs, ProviderState, ReputationCache
+from llmjack_enrichment.cache import (
+    CacheTTLs,
+    CacheUnavailableError,
+    ProviderState,
+    ReputationCache,
+)
 from llmjack_enrichment.providers.base import ProviderAnswer
 from llmjack_enrichment.reputation import ReputationService
 
@@ -137,6 +142,120 @@ def test_corrupt_cache_does_not_stop_lookup(tmp_path):
 
     assert results["81.2.69.13"].status == "ok"
     assert service.problems
+
+
+def make_database(path, *statements: str) -> None:
+    with sqlite3.connect(str(path)) as db:
+        for statement in statements:
+            db.execute(statement)
+    path.chmod(0o600)
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ["CREATE TABLE answers (provider TEXT, address TEXT, verdict TEXT, expiry REAL)"],
+        [
+            "CREATE TABLE answers (provider TEXT, address TEXT, status TEXT, verdict TEXT, "
+            "score INTEGER, stored_at REAL, expires_at REAL, PRIMARY KEY (provider, address))",
+            "CREATE TABLE provider_state (provider TEXT PRIMARY KEY, until REAL)",
+        ],
+        ["CREATE TABLE provider_state (provider TEXT PRIMARY KEY, until REAL)"],
+    ],
+)
+def test_old_cache_layout_recreated(tmp_path, caplog, statements):
+    path = tmp_path / "old.sqlite3"
+    make_database(path, *statements)
+    cache = ReputationCache(path, CacheTTLs())
+    try:
+        cache.put_many([ProviderAnswer("abuseipdb", "81.2.69.14", "ok", None, 3)])
+        cache.set_provider_state(ProviderState("greynoise", "rate_limited", 4e9))
+        found = cache.get_many("abuseipdb", ["81.2.69.14"])
+    finally:
+        cache.close()
+
+    assert found["81.2.69.14"].score == 3
+    assert f"cache file {path} has an unexpected layout" in caplog.text
+    assert "tables were recreated" in caplog.text
+    assert provider_states(path) == {"greynoise": ("rate_limited", 4e9)}
+
+
+def test_missing_cache_table_created(tmp_path, caplog):
+    path = tmp_path / "c.sqlite3"
+    first = ReputationCache(path, CacheTTLs())
+    first.put_many([ProviderAnswer("abuseipdb", "81.2.69.17", "ok", None, 5)])
+    first.close()
+    with sqlite3.connect(str(path)) as db:
+        db.execute("DROP TABLE provider_state")
+    second = ReputationCache(path, CacheTTLs())
+    try:
+        second.set_provider_state(ProviderState("greynoise", "unauthorized", 4e9))
+        found = second.get_many("abuseipdb", ["81.2.69.17"])
+    finally:
+        second.close()
+
+    assert found["81.2.69.17"].score == 5
+    assert provider_states(path) == {"greynoise": ("unauthorized", 4e9)}
+    assert "unexpected layout" not in caplog.text
+
+
+def test_current_cache_layout_kept(tmp_path, caplog):
+    path = tmp_path / "c.sqlite3"
+    first = ReputationCache(path, CacheTTLs())
+    first.put_many([ProviderAnswer("abuseipdb", "81.2.69.15", "ok", None, 4)])
+    first.close()
+    second = ReputationCache(path, CacheTTLs())
+    try:
+        found = second.get_many("abuseipdb", ["81.2.69.15"])
+    finally:
+        second.close()
+
+    assert found["81.2.69.15"].score == 4
+    assert "unexpected layout" not in caplog.text
+
+
+def test_old_cache_layout_in_lookup(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    make_database(path, "CREATE TABLE answers (provider TEXT, address TEXT, verdict TEXT)")
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        settings = make_settings(tmp_path, abuse)
+        first = ReputationService(settings)
+        try:
+            results = first.lookup(["81.2.69.16"])
+        finally:
+            first.close()
+
+    assert results["81.2.69.16"].status == "ok"
+    assert first.problems == []
+    assert [row[:3] for row in cached_rows(path)] == [("abuseipdb", "81.2.69.16", "ok")]
+
+
+def test_foreign_database_left_untouched(tmp_path):
+    path = tmp_path / "app.sqlite3"
+    make_database(path, "CREATE TABLE users (name TEXT)", "INSERT INTO users VALUES ('ann')")
+    with pytest.raises(CacheUnavailableError) as caught:
+        ReputationCache(path, CacheTTLs())
+
+    message = str(caught.value)
+    assert f"cache file {path} contains tables that a reputation cache does not have" in message
+    assert "(users)" in message
+    assert "set cache_path to another file" in message
+    with sqlite3.connect(str(path)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
+        users = db.execute("SELECT name FROM users").fetchall()
+    assert tables == ["users"]
+    assert users == [("ann",)]
+
+
+def test_non_database_file_named(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a SQLite database" * 100)
+    path.chmod(0o600)
+    with pytest.raises(CacheUnavailableError) as caught:
+        ReputationCache(path, CacheTTLs())
+
+    assert f"cache file {path} is not a SQLite database" in str(caught.value)
+    assert path.read_bytes().startswith(b"this is not")
 
 
 def test_second_run_served_from_cache(tmp_path):
