@@ -32,12 +32,17 @@ MASKED_PATTERN = r"(?i)^(\d{1,3}\.){1,3}(\*+|x+)(\.(\*+|x+))*$"
 HOSTNAME_PATTERN = r"(?i)^(?=.*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+\.?$"
 DOTTED_QUAD = r"(\d+)\.(\d+)\.(\d+)\.(\d+)$"
 DIGITS = frozenset("0123456789")
+NUMERIC_LABELS = r"(?i)^(0x[0-9a-f]*|\d+)(\.(0x[0-9a-f]*|\d+))*\.?$"
+# No address is this long; longer cells are cut in messages and never parsed further.
+MAX_CELL_LENGTH = 256
 # The lookup replaces NUL with this lone surrogate before CSV parsing. Decoding with
 # surrogateescape yields only U+DC80..U+DCFF, so U+DC00 cannot come from the input.
 NUL_STAND_IN = "\udc00"
 
 # NAT64 well-known prefix (RFC 6052): the last 32 bits are an IPv4 address.
 NAT64_FIRST = 0x0064_FF9B << 96
+# 6to4 prefix 2002::/16 (RFC 3056): the next 32 bits are an IPv4 address.
+SIX_TO_FOUR_PREFIX = 0x2002
 
 
 @dataclass
@@ -67,10 +72,15 @@ def parse_cell(raw: str) -> ParsedCell:
     if not _is_encodable(text):
         return ParsedCell(INVALID, text, reason="not valid UTF-8")
 
+    if len(text) > MAX_CELL_LENGTH:
+        return ParsedCell(INVALID, text[:MAX_CELL_LENGTH], reason="too long for an address")
+
     lowered = text.lower()
     if lowered in INTERNAL_MARKERS:
         return ParsedCell(INTERNAL, text)
-    if lowered in SERVICE_MARKERS or lowered.endswith(SERVICE_SUFFIXES):
+    # A fully qualified name may end in a dot: "bedrock.amazonaws.com.".
+    domain = lowered.rstrip(".")
+    if domain in SERVICE_MARKERS or domain.endswith(SERVICE_SUFFIXES):
         return ParsedCell(SERVICE, text)
     if "*" in text or re.match(MASKED_PATTERN, text):
         return ParsedCell(MASKED, text, reason="address is masked")
@@ -81,7 +91,12 @@ def _parse_address(text: str) -> ParsedCell:
     candidate = text
     if "%" in candidate:
         # An IPv6 zone index ("fe80::1%eth0") names an interface, not part of the address.
-        candidate = candidate.split("%", 1)[0]
+        # RFC 4007 allows it on IPv6 only, and it is never empty.
+        candidate, zone = candidate.split("%", 1)
+        if ":" not in candidate:
+            return ParsedCell(INVALID, text, reason="a zone index (%) is valid on IPv6 only")
+        if not zone or "%" in zone:
+            return ParsedCell(INVALID, text, reason="invalid IPv6 zone index")
 
     quad = re.search(DOTTED_QUAD, candidate)
     if quad and any(len(octet) > 1 and octet.startswith("0") for octet in quad.groups()):
@@ -91,8 +106,11 @@ def _parse_address(text: str) -> ParsedCell:
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
-        if re.match(HOSTNAME_PATTERN, text):
+        if _is_host_name(text):
             return ParsedCell(INVALID, text, reason="host name, not an IP address")
+        if re.match(NUMERIC_LABELS, text):
+            # "0x7f.1" or "127.1": inet_aton forms that ipaddress rightly rejects.
+            return ParsedCell(INVALID, text, reason="not a valid IP address")
         return ParsedCell(INVALID, text, reason="not an IP address")
 
     address = embedded_ipv4(address)
@@ -100,13 +118,29 @@ def _parse_address(text: str) -> ParsedCell:
 
 
 def embedded_ipv4(address: IPAddress) -> IPAddress:
-    """Return the IPv4 address inside an IPv4-mapped or NAT64 IPv6 address, else the address."""
+    """Return the IPv4 address inside an IPv4-mapped, NAT64 or 6to4 address, else the address.
+
+    A 6to4 address (2002::/16, RFC 3056) carries its IPv4 address in bits 16-47, so
+    2002:a9fe:a9fe::1 is classified as 169.254.169.254. Teredo (2001::/32) obscures the client
+    address and stays in the special-purpose table instead.
+    """
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
-        if int(address) >> 32 == NAT64_FIRST >> 32:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        value = int(address)
+        if value >> 32 == NAT64_FIRST >> 32:
+            return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+        if value >> 112 == SIX_TO_FOUR_PREFIX:
+            return ipaddress.IPv4Address((value >> 80) & 0xFFFFFFFF)
     return address
+
+
+def _is_host_name(text: str) -> bool:
+    if not re.match(HOSTNAME_PATTERN, text):
+        return False
+    # The last label of a host name is a top-level domain: never numeric, never hexadecimal.
+    last = text.rstrip(".").rsplit(".", 1)[-1].lower()
+    return not (last.isdigit() or last.startswith("0x"))
 
 
 def _plain_ipv4(text: str) -> ipaddress.IPv4Address | None:

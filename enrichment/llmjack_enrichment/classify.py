@@ -61,6 +61,7 @@ SUMMARY_FIELDS = (
 TAG_ORDER = ("denylist", "allowlist") + FEED_PRECEDENCE + ("residential",)
 ASN_CLASSES = {"hosting": "hosting", "vpn": "vpn", "proxy": "proxy"}
 RESIDENTIAL_ASN_KINDS = ("residential", "isp")
+MULTIVALUE_SEPARATOR = "\n"
 CELL_STATUS = {
     addresses.MASKED: "masked",
     addresses.SERVICE: "service_name",
@@ -134,10 +135,24 @@ class Classifier:
         self.problems = tuple(problems)
 
     def classify(self, cell: str) -> Verdict:
-        """Classify one cell from local evidence; ``needs_online`` marks addresses left open."""
+        """Classify one cell from local evidence; ``needs_online`` marks addresses left open.
+
+        A cell with several lines is a multivalue field (Splunk joins values with newlines,
+        ``llmjack enrich`` joins a JSON array the same way). Only its first value is classified,
+        and the status says so: ``multivalue: first of 3``.
+        """
+        if MULTIVALUE_SEPARATOR in cell:
+            values = [value for value in cell.split(MULTIVALUE_SEPARATOR) if value.strip()]
+            if len(values) > 1:
+                verdict = self._classify_one(values[0])
+                return replace(verdict, status=_multivalue_status(verdict.status, len(values)))
+        return self._classify_one(cell)
+
+    def _classify_one(self, cell: str) -> Verdict:
         parsed = addresses.parse_cell(cell)
         if parsed.kind == addresses.EMPTY:
-            return Verdict("", status="empty")
+            # An empty cell gets empty output fields, the same in every output format.
+            return Verdict("", status="", rep_status="")
         if parsed.kind == addresses.INVALID:
             return Verdict("invalid", status=f"invalid: {parsed.reason}", tags=("invalid",))
         if parsed.kind != addresses.ADDRESS:
@@ -159,7 +174,7 @@ class Classifier:
     def _from_summary(self, address: str, summary: str) -> Verdict:
         fields = summary.split("\t")
         if len(fields) != len(SUMMARY_FIELDS):
-            raise IndexFileError(f"{self.feed_index.source} has a damaged summary {summary!r}")
+            raise IndexFileError(f"{self.feed_index.source} has a damaged summary {summary[:60]!r}")
         ip_class, tags, provider, service, region, asn, as_org, country, label = fields
         needs_online = ip_class in OPEN_CLASSES
         return Verdict(
@@ -219,6 +234,11 @@ class Classifier:
             rep_status=REP_OFFLINE if needs_online else REP_SKIPPED,
             needs_online=needs_online,
         )
+
+
+def _multivalue_status(status: str, count: int) -> str:
+    note = f"multivalue: first of {count}"
+    return note if status == "ok" else f"{status} ({note})"
 
 
 def summarise(labels: Sequence[Mapping[str, Any]]) -> str:

@@ -5,9 +5,12 @@ This is the only module of the package that imports click; the Splunk lookup nev
 
 from __future__ import annotations
 
+import io
+import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,11 +19,35 @@ from llmjack_enrichment.index import FeedIndex
 from llmjack_enrichment.settings import Settings, load_settings
 from sigma_llmjack.errors import LLMjackError
 
+if TYPE_CHECKING:
+    from llmjack_enrichment.compiler import CompileReport
+
 CONFIG_HELP = "Enrichment settings file (default: $LLMJACK_ENRICH_CONFIG or ~/.config/llmjack)."
 
 
 class EnrichmentCommandError(LLMjackError):
     """An enrichment command failed; the message names the file, feed or value."""
+
+
+class _PlainFormatter(logging.Formatter):
+    """Format enrichment log records as ``llmjack: warning: MESSAGE``, without logger names."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"llmjack: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _plain_messages() -> None:
+    """Send the package's log records to stderr as plain messages, once per process."""
+    package = logging.getLogger("llmjack_enrichment")
+    if any(getattr(handler, "llmjack_plain", False) for handler in package.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PlainFormatter())
+    handler.llmjack_plain = True  # type: ignore[attr-defined]
+    package.addHandler(handler)
+    package.propagate = False
+    if package.getEffectiveLevel() > logging.WARNING:
+        package.setLevel(logging.WARNING)
 
 
 def _settings(config: Path | None) -> Settings:
@@ -69,7 +96,11 @@ def enrich(
 
     if not field_name and not inputs:
         raise click.UsageError("give at least one ADDRESS, or --field NAME with files")
+    _plain_messages()
     records = _read_inputs(inputs, field_name, input_format)
+    if not records:
+        click.echo("llmjack: warning: the input holds no records; nothing to write", err=True)
+        return
     enricher = Enricher.open(config, None, online)
     try:
         verdicts = enricher.enrich(record.value for record in records if not record.problem)
@@ -103,8 +134,14 @@ def _read_inputs(inputs: tuple[str, ...], field_name: str | None, input_format: 
 def _write(records: list, style: str) -> None:
     from llmjack_enrichment.records import write_records
 
-    stream = click.get_text_stream("stdout")
-    write_records(stream, records, style)
+    # surrogateescape writes bytes that were not UTF-8 in the input back unchanged.
+    binary = click.get_binary_stream("stdout")
+    stream = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+    try:
+        write_records(stream, records, style)
+    finally:
+        stream.flush()
+        stream.detach()
 
 
 @click.group()
@@ -117,9 +154,9 @@ def feeds() -> None:
 @click.option("--config", type=click.Path(path_type=Path), help=CONFIG_HELP)
 def feeds_update(names: tuple[str, ...], config: Path | None) -> None:
     """Download feeds NAME... (default: every feed with a URL), then compile the index."""
-    from llmjack_enrichment.compiler import compile_index
     from llmjack_enrichment.download import FAILED, update_feeds
 
+    _plain_messages()
     settings = _settings(config)
     progress = _ProgressLine() if sys.stderr.isatty() else None
     try:
@@ -130,11 +167,14 @@ def feeds_update(names: tuple[str, ...], config: Path | None) -> None:
         progress.finish()
     for result in results:
         click.echo(f"{result.name}: {result.status.replace('_', ' ')}: {result.message}")
-    report = compile_index(settings)
+    report = _compile(settings)
+    _echo_left_out(report.skipped)
     click.echo(f"index {report.path}: {sum(report.entries.values())} entries")
     failed = [result.name for result in results if result.status == FAILED]
     if failed:
         raise EnrichmentCommandError(f"feeds not updated: {', '.join(failed)}")
+    if report.malformed:
+        raise EnrichmentCommandError(f"feeds left out of the index: {', '.join(report.malformed)}")
 
 
 class _ProgressLine:
@@ -158,23 +198,47 @@ class _ProgressLine:
 @feeds.command("compile")
 @click.option("--config", type=click.Path(path_type=Path), help=CONFIG_HELP)
 def feeds_compile(config: Path | None) -> None:
-    """Compile the feed files that exist into the lookup index."""
-    from llmjack_enrichment.compiler import compile_index
+    """Compile the feed files that exist into the lookup index.
 
-    report = compile_index(_settings(config))
+    Exits with status 2 when a feed file is malformed; the index is still written from the
+    other feeds.
+    """
+    _plain_messages()
+    report = _compile(_settings(config))
     for name, count in sorted(report.entries.items()):
         click.echo(f"{name}: {count} entries")
-    for name, reason in sorted(report.skipped.items()):
-        click.echo(f"{name}: left out: {reason}")
+    _echo_left_out(report.skipped)
     click.echo(f"index {report.path}: {sum(report.entries.values())} entries")
+    if report.malformed:
+        raise EnrichmentCommandError(f"feeds left out of the index: {', '.join(report.malformed)}")
+
+
+def _compile(settings: Settings) -> CompileReport:
+    from llmjack_enrichment.compiler import compile_index
+
+    try:
+        return compile_index(settings)
+    except OSError as error:
+        raise EnrichmentCommandError(
+            f"cannot write index {settings.index_path}: {error.strerror}"
+        ) from None
+
+
+def _echo_left_out(skipped: dict[str, str]) -> None:
+    for name, reason in sorted(skipped.items()):
+        click.echo(f"{name}: left out: {reason}")
 
 
 @feeds.command("status")
 @click.option("--config", type=click.Path(path_type=Path), help=CONFIG_HELP)
 def feeds_status(config: Path | None) -> None:
-    """Show each feed's file age, size and entry count, and the index."""
+    """Show each feed's file age, size and entry count, and the index.
+
+    Exits with status 2 when the index is missing or damaged, after showing the feeds.
+    """
     from llmjack_enrichment.download import read_meta
 
+    _plain_messages()
     settings = _settings(config)
     now = time.time()
     index = _load_index(settings.index_path)
@@ -189,9 +253,17 @@ def feeds_status(config: Path | None) -> None:
         entries = str(read_meta(feed).get("entries", counts.get(feed.name, "?")))
         age = _age(now - stat.st_mtime)
         _status_row(feed.name, feed.format, age, str(stat.st_size), entries, str(feed.path))
-    if index is not None:
-        built = _age(now - index.info.get("created", now))
-        click.echo(f"index {index.source}: {index.interval_count} intervals, built {built} ago")
+    for name, problem in sorted(settings.feed_errors.items()):
+        click.echo(f"{name}: left out: {problem}")
+    if index is None:
+        raise EnrichmentCommandError(
+            f"index {settings.index_path} is missing or damaged: run `llmjack feeds compile`"
+        )
+    built = _age(now - index.info.get("created", now))
+    click.echo(f"index {index.source}: {index.interval_count} intervals, built {built} ago")
+    if settings.feed_errors:
+        names = ", ".join(sorted(settings.feed_errors))
+        raise EnrichmentCommandError(f"invalid feed settings: {names}")
 
 
 def _status_row(name: str, format_name: str, age: str, size: str, entries: str, path: str) -> None:
@@ -228,9 +300,16 @@ def feeds_export_elastic(folder: Path, config: Path | None) -> None:
     """Write the index as an Elasticsearch enrich source, policy and ingest pipeline."""
     from llmjack_enrichment.elastic import export_elastic
 
+    _plain_messages()
     settings = _settings(config)
     try:
-        summary = export_elastic(FeedIndex.load(settings.index_path), folder)
+        # The checksum is verified here, unlike in the lookup, because a damaged index would
+        # otherwise be exported as wrong verdicts into every Elasticsearch event.
+        index = FeedIndex.load(settings.index_path, verify=True)
+        summary = export_elastic(index, folder)
     except EnrichmentError as error:
-        raise EnrichmentCommandError(str(error)) from None
+        raise EnrichmentCommandError(f"{error}; run `llmjack feeds compile`") from None
+    except OSError as error:
+        where = error.filename or folder
+        raise EnrichmentCommandError(f"cannot write to {where}: {error.strerror}") from None
     click.echo(f"wrote {summary['documents']} range documents and the policy to {folder}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import time
@@ -17,8 +16,6 @@ from llmjack_enrichment.feeds.text import parse_asn_list
 from llmjack_enrichment.index import IndexEntry, compile_entries, label_text
 from llmjack_enrichment.settings import FeedSettings, Settings
 
-logger = logging.getLogger(__name__)
-
 
 @dataclass
 class CompileReport:
@@ -27,15 +24,21 @@ class CompileReport:
     path: Path
     entries: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    # Feeds left out because their file or settings stanza is malformed, not merely absent.
+    malformed: list[str] = field(default_factory=list)
 
 
 def compile_index(settings: Settings) -> CompileReport:
     """Parse every enabled feed file that exists and write the index atomically.
 
-    A missing feed file is skipped. A malformed one is skipped with its error in the report, so
-    one bad feed never leaves the lookup without the others.
+    A missing feed file is skipped. A malformed one, or a feed whose settings stanza is
+    invalid, is skipped with its error in the report (``skipped`` and ``malformed``), so one bad
+    feed never leaves the lookup without the others. The caller reports the skipped feeds.
     """
     report = CompileReport(settings.index_path)
+    for name, problem in settings.feed_errors.items():
+        report.skipped[name] = problem
+        report.malformed.append(name)
     asn_kinds = _asn_kinds(settings, report)
     entries: list[IndexEntry] = []
     for feed in settings.feeds.values():
@@ -50,8 +53,8 @@ def compile_index(settings: Settings) -> CompileReport:
         try:
             prefixes = parse_feed(feed.path, feed.format)
         except FeedFormatError as error:
-            logger.error("feed %s left out of the index: %s", feed.name, error)
             report.skipped[feed.name] = str(error)
+            report.malformed.append(feed.name)
             continue
         entries.extend(_entries(feed, prefixes, asn_kinds))
         report.entries[feed.name] = len(prefixes)
@@ -69,8 +72,8 @@ def _asn_kinds(settings: Settings, report: CompileReport) -> dict[int, tuple[str
         try:
             kinds.update(parse_asn_list(feed.path, feed.category))
         except FeedFormatError as error:
-            logger.error("ASN list %s left out of the index: %s", feed.name, error)
             report.skipped[feed.name] = str(error)
+            report.malformed.append(feed.name)
             continue
         report.entries[feed.name] = len(kinds)
     return kinds
@@ -107,6 +110,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:
+        os.chmod(temporary, shared_file_mode())
         with os.fdopen(handle, "wb") as output:
             output.write(data)
         os.replace(temporary, path)
@@ -114,3 +118,15 @@ def write_atomically(path: Path, data: bytes) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def shared_file_mode() -> int:
+    """Return the mode a plain ``open`` would give a new file: 0o666 minus the umask.
+
+    mkstemp creates files with mode 0600, so an index written by one user's scheduled job could
+    not be read by splunkd running as another user. Feed files and the index hold no secrets.
+    """
+    # os.umask can only be read by setting it; the old value is restored at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask

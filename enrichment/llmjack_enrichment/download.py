@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,6 +81,7 @@ def update_feeds(
         raise FeedDownloadError(f"unknown feed {', '.join(unknown)}; configured feeds: {known}")
 
     selected = [settings.feeds[name] for name in names] if names else settings.feeds.values()
+    limits = _Limits(settings.download_timeout, settings.download_deadline, settings.max_feed_bytes)
     results = []
     with requests.Session() as session:
         session.headers["User-Agent"] = "llmjack-feeds/1"
@@ -87,12 +90,12 @@ def update_feeds(
                 reason = "disabled" if not feed.enabled else "no URL configured"
                 results.append(FeedUpdate(feed.name, SKIPPED, reason))
                 continue
-            results.append(_update(session, feed, settings.download_timeout, progress))
+            results.append(_update(session, feed, limits, progress))
     return results
 
 
 def _update(
-    session: Any, feed: FeedSettings, timeout: float, progress: Progress | None
+    session: Any, feed: FeedSettings, limits: _Limits, progress: Progress | None
 ) -> FeedUpdate:
     import requests
 
@@ -107,57 +110,148 @@ def _update(
 
     logger.info("downloading feed %s from %s", feed.name, url)
     try:
-        with session.get(feed.url, headers=headers, stream=True, timeout=timeout) as response:
+        with session.get(
+            feed.url, headers=headers, stream=True, timeout=limits.timeout
+        ) as response:
             if response.status_code == 304:
                 entries = meta.get("entries", 0)
                 return FeedUpdate(feed.name, NOT_MODIFIED, f"{entries} entries", entries)
             if response.status_code != 200:
                 message = f"HTTP {response.status_code} from {url}; kept the previous file"
                 return FeedUpdate(feed.name, FAILED, message)
-            temporary = _receive(response, feed, progress)
+            temporary = _receive(response, feed, limits, progress)
             validators = {
                 "etag": response.headers.get("ETag", ""),
                 "last_modified": response.headers.get("Last-Modified", ""),
             }
     except requests.Timeout:
-        message = f"{url} did not respond within {timeout:g} s; kept the previous file"
+        message = f"{url} did not respond within {limits.timeout:g} s; kept the previous file"
         return FeedUpdate(feed.name, FAILED, message)
+    except FeedDownloadError as error:
+        return FeedUpdate(feed.name, FAILED, f"download from {url} {error}; kept the previous file")
     except (requests.RequestException, OSError) as error:
-        message = f"download from {url} failed ({type(error).__name__}); kept the previous file"
-        return FeedUpdate(feed.name, FAILED, message)
+        reason = _failure_reason(error)
+        return FeedUpdate(
+            feed.name, FAILED, f"download from {url} failed: {reason}; kept the previous file"
+        )
     return _install(feed, temporary, url, validators)
 
 
-def _receive(response: Any, feed: FeedSettings, progress: Progress | None) -> Path:
-    feed.path.parent.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class _Limits:
+    """Limits of one feed request: per connect and read, in total, and on the body size."""
+
+    timeout: float
+    deadline: float
+    max_bytes: int
+
+
+def _failure_reason(error: BaseException) -> str:
+    """Describe a failed download in words, without the URL's query (it may carry a token)."""
+    import requests
+
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the whole body arrived"
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return "the compressed body could not be decoded"
+    if isinstance(error, requests.exceptions.SSLError):
+        return "TLS failed (certificate or handshake)"
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "the proxy refused or failed the request"
+    if isinstance(error, requests.exceptions.TooManyRedirects):
+        return "too many redirects"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "could not connect, or the connection was reset"
+    if isinstance(error, OSError) and error.strerror:
+        where = f" {error.filename}" if error.filename else ""
+        return f"cannot write{where}: {error.strerror}"
+    return type(error).__name__
+
+
+def _receive(response: Any, feed: FeedSettings, limits: _Limits, progress: Progress | None) -> Path:
+    """Stream the body into a temporary file beside the feed; remove it on any failure."""
+    from llmjack_enrichment.compiler import shared_file_mode
+
     total_header = response.headers.get("Content-Length", "")
     total = int(total_header) if total_header.isdigit() else None
+    if total is not None and total > limits.max_bytes:
+        raise FeedDownloadError(
+            f"rejected: {total} bytes is over max_feed_size ({limits.max_bytes})"
+        )
+    feed.path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{feed.path.name}.", dir=str(feed.path.parent))
+    watchdog = _Watchdog(response, limits.deadline)
     received = 0
     try:
+        os.chmod(name, shared_file_mode())
         with os.fdopen(handle, "wb") as output:
             for chunk in response.iter_content(CHUNK_BYTES):
-                output.write(chunk)
+                if watchdog.expired:
+                    break
                 received += len(chunk)
+                if received > limits.max_bytes:
+                    raise FeedDownloadError(
+                        f"rejected: over max_feed_size ({limits.max_bytes} bytes)"
+                    )
+                output.write(chunk)
                 if progress is not None:
                     progress(feed.name, received, total)
+        if watchdog.expired:
+            raise FeedDownloadError(f"timed out: not complete within {limits.deadline:g} s")
     except BaseException:
         os.unlink(name)
         raise
+    finally:
+        watchdog.cancel()
     return Path(name)
+
+
+class _Watchdog:
+    """Shut the response's socket down at the deadline, so a slow body cannot run forever.
+
+    The read timeout bounds each socket read only, and a server that sends a byte every few
+    seconds never trips it. Shutting the socket down makes the blocked read return at once.
+    NOTE: The deadline starts when the response headers have arrived; the wait for them is
+    bounded by the connect and read timeouts only.
+    """
+
+    def __init__(self, response: Any, seconds: float) -> None:
+        self.expired = False
+        self._response = response
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        connection = getattr(self._response.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+            self._response.close()
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _install(feed: FeedSettings, temporary: Path, url: str, validators: dict) -> FeedUpdate:
     try:
         entries = count_entries(temporary, feed.format, feed.category)
+        size = temporary.stat().st_size
+        os.replace(temporary, feed.path)
     except FeedFormatError as error:
         temporary.unlink()
         where = f"line {error.line}: " if error.line else ""
         message = f"download from {url} rejected ({where}{error.detail}); kept the previous file"
         return FeedUpdate(feed.name, FAILED, message)
+    except BaseException:
+        if temporary.exists():
+            temporary.unlink()
+        raise
 
-    size = temporary.stat().st_size
-    os.replace(temporary, feed.path)
     meta = {"url": url, "downloaded": int(time.time()), "entries": entries, "size": size}
     meta.update(validators)
     meta_path(feed).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

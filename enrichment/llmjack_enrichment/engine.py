@@ -9,6 +9,7 @@ run still answers every value.
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,13 @@ from llmjack_enrichment.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
+# Errors that reading a damaged, memory-mapped index raises when a lookup decodes its bytes.
+INDEX_DAMAGE = (IndexFileError, IndexError, UnicodeDecodeError, ValueError, struct.error)
+INDEX_DAMAGED = "feed index damaged; run llmjack feeds compile"
+CLASSIFY_FAILED = "error: classifying this value failed, see the lookup log"
+# ip_rep_status when the [online] section is invalid, unlike "disabled" (no providers set).
+ONLINE_INVALID = "error: online settings invalid"
+
 
 class Enricher:
     """Classifier plus, in online mode, the reputation service; close() when done."""
@@ -30,6 +38,8 @@ class Enricher:
         self.problems = list(problems)
         self.classifier = self._classifier()
         self._service: Any = None
+        self._online_invalid = False
+        self._fallback: Classifier | None = None
         self._errors_logged: dict[str, int] = {}
 
     @classmethod
@@ -42,6 +52,9 @@ class Enricher:
         except SettingsError as error:
             logger.error("%s; classifying with local checks only", error)
             return cls(None, online, ["settings invalid"])
+        for name, problem in settings.feed_errors.items():
+            # The index was compiled earlier, so it still works; the next compile leaves it out.
+            logger.error("feed %s: %s", name, problem)
         return cls(settings, online, [])
 
     def _classifier(self) -> Classifier:
@@ -49,7 +62,7 @@ class Enricher:
             return Classifier(problems=self.problems)
 
         from llmjack_enrichment.index import FeedIndex
-        from llmjack_enrichment.userlists import load_user_lists
+        from llmjack_enrichment.userlists import UserListError, load_user_lists
 
         feed_index = user_lists = None
         try:
@@ -62,8 +75,9 @@ class Enricher:
             self.problems.append("feed index unusable")
         try:
             user_lists = load_user_lists(self.settings)
-        except SettingsError as error:
-            logger.error("%s; the allow and deny lists are not used", error)
+        except UserListError as error:
+            logger.error("%s; that list is not used", error)
+            user_lists = error.index
             self.problems.append("allow or deny list invalid")
         return Classifier(feed_index, user_lists, self.problems)
 
@@ -90,20 +104,37 @@ class Enricher:
     def _classify(self, value: str) -> Verdict:
         try:
             return self.classifier.classify(value)
+        except INDEX_DAMAGE as error:
+            # Bytes of the mapped index that fail to decode: this value falls back to the
+            # address checks, and the detail goes to the log once per kind of error.
+            self._log_once(error, "the feed index is damaged")
+            return self._local_classifier().classify(value)
         except Exception as error:
-            # A damaged index section or a classifier bug costs this value only, never the run.
-            name = type(error).__name__
-            if name not in self._errors_logged:
-                logger.error("classifying a value failed: %s: %s", name, error)
-            self._errors_logged[name] = self._errors_logged.get(name, 0) + 1
-            return Verdict("error", status=f"error: {error}", rep_status="skipped")
+            # A classifier bug costs this value only, never the run.
+            self._log_once(error, "classifying a value failed")
+            return Verdict("error", status=CLASSIFY_FAILED, rep_status="skipped")
+
+    def _log_once(self, error: Exception, what: str) -> None:
+        name = type(error).__name__
+        if name not in self._errors_logged:
+            detail = str(error)
+            if len(detail) > 200:
+                detail = detail[:200] + "..."
+            logger.error("%s: %s: %s", what, name, detail)
+        self._errors_logged[name] = self._errors_logged.get(name, 0) + 1
+
+    def _local_classifier(self) -> Classifier:
+        if self._fallback is None:
+            problems = [*self.problems, INDEX_DAMAGED]
+            self._fallback = Classifier(None, self.classifier.user_lists, problems)
+        return self._fallback
 
     def _lookup_online(self, addresses: list[str]) -> tuple[dict[str, Any], str]:
         """Return the reputations by address, and the status for addresses without one."""
         try:
             service = self._reputation_service()
             if service is None:
-                return {}, "disabled"
+                return {}, ONLINE_INVALID if self._online_invalid else "disabled"
             return service.lookup(addresses), "error"
         except Exception:
             # The lookup must return a result for every row even when a provider module has a
@@ -128,6 +159,7 @@ class Enricher:
             )
         except OnlineSettingsError as error:
             logger.error("invalid [online] settings: %s; no online lookups this run", error)
+            self._online_invalid = True
             return None
         self._service = ReputationService(online_settings)
         return self._service

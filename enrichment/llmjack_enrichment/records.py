@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from llmjack_enrichment.errors import EnrichmentError
+
+BOM = "\ufeff"
+MULTIVALUE_SEPARATOR = "\n"
 
 
 class InputFormatError(EnrichmentError):
@@ -35,6 +39,8 @@ def detect_format(text: str) -> str:
 
 def read_records(text: str, input_format: str, field_name: str, source: str) -> list[Record]:
     """Parse the input; a bad line becomes a record with a problem, never an exception."""
+    if text.startswith(BOM):
+        text = text[len(BOM) :]
     if input_format == "auto":
         input_format = detect_format(text)
     if input_format == "jsonl":
@@ -42,7 +48,17 @@ def read_records(text: str, input_format: str, field_name: str, source: str) -> 
     return _csv_records(text, field_name, source)
 
 
+def raise_field_size_limit() -> None:
+    """Let the csv module read cells of any size that fits in memory.
+
+    Its default limit of 131,072 characters makes the reader raise on the first longer cell,
+    which would lose every row of the input. Such a cell is still never an address.
+    """
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
 def _csv_records(text: str, field_name: str, source: str) -> list[Record]:
+    raise_field_size_limit()
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
@@ -66,7 +82,7 @@ def _json_records(text: str, field_name: str, source: str) -> Iterator[Record]:
         try:
             document = json.loads(line)
         except ValueError as error:
-            problem = f"error: {source} line {number} is not JSON ({error.args[0]})"
+            problem = f"error: {source} line {number} is not JSON ({error})"
             yield Record({"line": number}, "", problem)
             continue
         if not isinstance(document, dict):
@@ -84,7 +100,8 @@ def _field_value(document: dict[str, Any], name: str) -> str:
         for part in name.split("."):
             value = value.get(part) if isinstance(value, dict) else None
     if isinstance(value, list):
-        value = value[0] if value else None
+        # The classifier reads newline-separated values as a multivalue field.
+        return MULTIVALUE_SEPARATOR.join("" if item is None else str(item) for item in value)
     return "" if value is None else str(value)
 
 
@@ -93,7 +110,12 @@ def write_records(output: TextIO, records: Sequence[Record], style: str) -> None
     if style == "json":
         for record in records:
             merged = {**record.columns, **record.fields}
-            output.write(json.dumps(merged, ensure_ascii=False) + "\n")
+            line = json.dumps(merged, ensure_ascii=False)
+            if not _is_encodable(line):
+                # Lone surrogates (undecodable input bytes, "\ud800" escapes) cannot be
+                # written as UTF-8, so the line carries them as JSON escapes instead.
+                line = json.dumps(merged)
+            output.write(line + "\n")
         return
 
     names = _column_names(records)
@@ -123,7 +145,20 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, (dict, list)):
         return json.dumps(value)
-    return str(value)
+    text = str(value)
+    if not _is_encodable(text, "surrogateescape"):
+        # Surrogates that surrogateescape cannot turn back into bytes ("\ud800" from JSON)
+        # are shown as backslash escapes; undecodable input bytes are written back unchanged.
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _is_encodable(text: str, errors: str = "strict") -> bool:
+    try:
+        text.encode("utf-8", errors)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _write_table(output: TextIO, names: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

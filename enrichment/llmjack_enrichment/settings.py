@@ -10,6 +10,7 @@ reputation settings.
 from __future__ import annotations
 
 import configparser
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ from llmjack_enrichment.errors import SettingsError
 CONFIG_ENV = "LLMJACK_ENRICH_CONFIG"
 DATA_ENV = "LLMJACK_ENRICH_DATA"
 CONFIG_NAME = "llmjack_enrichment.conf"
+# The largest published feed, Azure's service tags, is under 10 MB; MMDB ASN databases are
+# under 100 MB.
+DEFAULT_MAX_FEED_BYTES = 200 * 1024 * 1024
+SIZE_UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
 CATEGORIES = ("tor", "vpn", "proxy", "cloud", "hosting", "residential", "asn")
 
 # name, format, category, provider, default URL, file name
@@ -97,7 +102,11 @@ class Settings:
     allow_path: Path
     deny_path: Path
     download_timeout: float = 30.0
+    download_deadline: float = 600.0
+    max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES
     feeds: dict[str, FeedSettings] = field(default_factory=dict)
+    # Feeds whose settings stanza is invalid, with the message; they are left out.
+    feed_errors: dict[str, str] = field(default_factory=dict)
     online: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -160,6 +169,10 @@ def _resolve(
         allow_path=_path(data_dir, main.get("allow_list") or "allow.csv"),
         deny_path=_path(data_dir, main.get("deny_list") or "deny.csv"),
         download_timeout=_number(main.get("download_timeout", "30"), source, "download_timeout"),
+        download_deadline=_number(
+            main.get("download_deadline", "600"), source, "download_deadline"
+        ),
+        max_feed_bytes=_size(main.get("max_feed_size", ""), source),
         online=dict(parser["online"]) if parser.has_section("online") else {},
     )
     settings.feeds = _feeds(parser, settings, source)
@@ -179,7 +192,12 @@ def _feeds(
         if not section.startswith("feed:"):
             continue
         name = section[len("feed:") :].strip()
-        feeds[name] = _feed(name, parser[section], feeds.get(name), settings, source)
+        try:
+            feeds[name] = _feed(name, parser[section], feeds.get(name), settings, source)
+        except SettingsError as error:
+            # One bad stanza leaves out that feed only; the other feeds keep working.
+            feeds.pop(name, None)
+            settings.feed_errors[name] = str(error)
     return feeds
 
 
@@ -230,6 +248,27 @@ def _number(value: str, source: Path | None, key: str) -> float:
         number = float(value)
     except ValueError:
         number = -1.0
-    if number <= 0:
-        raise SettingsError(f"{source}: {key} must be a positive number of seconds, not {value!r}")
+    # float() accepts "nan" and "inf", which no timeout can use.
+    if not math.isfinite(number) or number <= 0:
+        raise SettingsError(
+            f"{source}, section [enrichment]: {key} must be a positive, finite number of "
+            f"seconds, not {value!r}"
+        )
     return number
+
+
+def _size(value: str, source: Path | None) -> int:
+    """Parse ``max_feed_size``: bytes, or a number with the suffix K, M or G (binary units)."""
+    text = value.strip().upper()
+    if not text:
+        return DEFAULT_MAX_FEED_BYTES
+    factor = 1
+    if text[-1] in SIZE_UNITS:
+        factor = SIZE_UNITS[text[-1]]
+        text = text[:-1].strip()
+    if not text.isdigit() or int(text) == 0:
+        raise SettingsError(
+            f"{source}, section [enrichment]: max_feed_size must be a positive number of bytes "
+            f"with an optional K, M or G suffix, not {value!r}"
+        )
+    return int(text) * factor

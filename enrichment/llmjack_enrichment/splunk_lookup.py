@@ -22,14 +22,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from llmjack_enrichment.addresses import NUL_STAND_IN
 from llmjack_enrichment.classify import OUTPUT_FIELDS, Verdict
+from llmjack_enrichment.records import raise_field_size_limit
 
 logger = logging.getLogger("llmjack_enrichment.lookup")
 
 DEFAULT_INPUT_FIELD = "sourceIPAddress"
+BOM = "\ufeff"
 LOG_FORMAT = "llmjack_ip_reputation: %(levelname)s %(message)s"
 USAGE = "usage: llmjack_ip_reputation.py [--online] [--config=FILE] INPUT_FIELD [OUTPUT_FIELD...]"
 
@@ -101,19 +103,24 @@ def _run(
     started = time.monotonic()
     online, config, fields = _options(arguments)
     text = source.read()
+    if text.startswith(BOM):
+        # A byte order mark is not part of the first column's name; it goes back out unchanged.
+        text = text[len(BOM) :]
+        sink.write(BOM)
     if "\x00" in text:
         # Python 3.9's csv module rejects NUL, so it travels as a stand-in and comes back.
         text = text.replace("\x00", NUL_STAND_IN)
         sink = _NulRestoringSink(sink)
+    raise_field_size_limit()
     reader = csv.reader(io.StringIO(text, newline=""))
-    # The default "\r\n" terminator makes the writer quote cells that contain "\r" or "\n".
-    writer = csv.writer(sink)
+    writer = csv.writer(sink, lineterminator=line_terminator(text))
     header = next(reader, None)
     if header is None:
         logger.warning("no CSV header on stdin; nothing to do")
         return
     writer.writerow(header)
     rows = list(reader)
+    _log_merged_lines(text, len(rows))
 
     input_name = fields[0] if fields else _guess_input(header)
     if input_name not in header:
@@ -122,28 +129,59 @@ def _run(
         )
         writer.writerows(rows)
         return
-    requested = set(fields[1:]) or set(OUTPUT_FIELDS)
-    missing = sorted(requested - set(header) - {input_name})
-    if missing and fields[1:]:
-        logger.info("header lacks output fields %s; they are not written", ", ".join(missing))
-    outputs = [
-        (name, header.index(name)) for name in OUTPUT_FIELDS if name in header and name in requested
-    ]
     position = header.index(input_name)
+    outputs = _output_columns(header, position, fields[1:])
 
     verdicts = _classify(rows, position, len(header), online, config, app_dir)
     answers = {}
     for value, verdict in verdicts.items():
         fields = verdict.fields()
         answers[value] = [(column, fields[name]) for name, column in outputs]
-    whole_rows = len(outputs) == len(header) - 1
+    whole_rows = {column for _, column in outputs} | {position} == set(range(len(header)))
     if whole_rows and all(len(row) == len(header) for row in rows):
-        sink.write(_render_whole_rows(rows, position, len(header), answers))
+        sink.write(_render_whole_rows(rows, position, writer.dialect, answers))
     else:
         _fill_columns(rows, position, answers)
         writer.writerows(rows)
     elapsed = (time.monotonic() - started) * 1000
     logger.info("wrote %d rows in %.0f ms (online=%s)", len(rows), elapsed, online)
+
+
+def line_terminator(text: str) -> str:
+    """Return "\\n" for input without any carriage return, else "\\r\\n".
+
+    The csv writer quotes a cell that contains "\\r" only when "\\r" is part of the line
+    terminator, so input with a carriage return anywhere keeps CRLF to stay readable.
+    """
+    return "\r\n" if "\r" in text else "\n"
+
+
+def _log_merged_lines(text: str, row_count: int) -> None:
+    # A quoted cell may span lines (a Splunk multivalue cell), but an unbalanced quote also
+    # merges every following line into one row; the counts let the reader of the log tell.
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines != row_count + 1:
+        logger.warning(
+            "read %d rows from %d lines: a quoted cell spans lines "
+            "(a multivalue cell, or an unbalanced quote that merged rows)",
+            row_count,
+            lines,
+        )
+
+
+def _output_columns(
+    header: Sequence[str], position: int, requested_names: Sequence[str]
+) -> list[tuple[str, int]]:
+    """Return (output field, column) pairs to fill: never the input column, never another."""
+    requested = set(requested_names) or set(OUTPUT_FIELDS)
+    missing = sorted(requested - set(header) - {header[position]})
+    if missing and requested_names:
+        logger.info("header lacks output fields %s; they are not written", ", ".join(missing))
+    return [
+        (name, header.index(name))
+        for name in OUTPUT_FIELDS
+        if name in header and name in requested and header.index(name) != position
+    ]
 
 
 class _NulRestoringSink:
@@ -194,15 +232,20 @@ def _classify(
 
 
 def _render_whole_rows(
-    rows: list[list[str]], position: int, width: int, answers: dict[str, list[tuple[int, str]]]
+    rows: list[list[str]],
+    position: int,
+    dialect: Any,
+    answers: dict[str, list[tuple[int, str]]],
 ) -> str:
     """Return the CSV text of all rows when every column but the input is an output.
 
     Such a row depends on its input value alone, so each distinct row is formatted once. Rows
-    with an empty input are formatted as they are. Every row must have ``width`` cells.
+    with an empty input are formatted as they are. Every row must have as many cells as the
+    header, and every column but the input must be an output column.
     """
+    width = len(rows[0]) if rows else 0
     buffer = io.StringIO()
-    line_writer = csv.writer(buffer)
+    line_writer = csv.writer(buffer, dialect)
 
     def render(row: list[str]) -> str:
         buffer.seek(0)

@@ -114,10 +114,12 @@ def test_feeds_compile_reports_bad_feed(python: str, settings_file: Path) -> Non
     feed = settings_file.parent / "data" / "feeds" / "vpn-exits.txt"
     feed.write_text("not a prefix\n", encoding="utf-8")
     result = llmjack(python, settings_file, "feeds", "compile")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr
     assert "vpn: left out:" in result.stdout
-    assert "line 1" in result.stdout
+    assert (result.stdout + result.stderr).count("line 1") == 1
     assert "tor: 5 entries" in result.stdout
+    assert "feeds left out of the index: vpn" in result.stderr
+    assert (settings_file.parent / "data" / "llmjack-ip.idx").is_file()
 
 
 def test_bad_settings_message(python: str, tmp_path: Path) -> None:
@@ -125,4 +127,6 @@ def test_bad_settings_message(python: str, tmp_path: Path) -> None:
     settings.write_text("[feed:x]\nformat = yaml\n", encoding="utf-8")
     result = llmjack(python, settings, "feeds", "status")
     assert result.returncode == 2
-    assert "section [feed:x]: format 'yaml' is not one of" in result.stderr
+    assert "section [feed:x]: format 'yaml' is not one of" in result.stdout
+    assert "invalid feed settings: x" in result.stderr or "missing or damaged" in result.stderr
+    assert "Traceback" not in result.stderr

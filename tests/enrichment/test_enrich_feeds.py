@@ -57,7 +57,7 @@ def test_aws_truncated_json_names_line() -> None:
 
 
 def test_aws_wrong_document() -> None:
-    with pytest.raises(FeedFormatError, match="'prefixes' list"):
+    with pytest.raises(FeedFormatError, match="a list under 'prefixes'"):
         parse_feed(FEEDS / "oracle-ip-ranges.json", "aws")
 
 

@@ -126,7 +126,7 @@ def test_invalid_online_settings(
 
     monkeypatch.setattr(reputation.OnlineSettings, "from_mapping", staticmethod(reject))
     rows = run(fake_service, ["203.0.114.5"])
-    assert rows[0]["ip_rep_status"] == "disabled"
+    assert rows[0]["ip_rep_status"] == "error: online settings invalid"
     assert "invalid [online] settings" in caplog.text
     assert FakeService.calls == []
 

@@ -67,10 +67,12 @@ def test_relative_paths_and_feed_override(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[feed:x]\nformat = yaml\n", "format 'yaml' is not one of"),
-        ("[feed:x]\nformat = cidr\ncategory = bad\n", "category 'bad' is not one of"),
-        ("[feed:tor]\nenabled = maybe\n", "enabled must be true or false"),
-        ("[enrichment]\ndownload_timeout = 0\n", "download_timeout must be a positive number"),
+        ("[enrichment]\ndownload_timeout = 0\n", "download_timeout must be a positive, finite"),
+        ("[enrichment]\ndownload_timeout = nan\n", "download_timeout must be a positive, finite"),
+        ("[enrichment]\ndownload_timeout = inf\n", "download_timeout must be a positive, finite"),
+        ("[enrichment]\ndownload_deadline = -inf\n", "download_deadline must be a positive"),
+        ("[enrichment]\nmax_feed_size = 10 T\n", "max_feed_size must be a positive number"),
+        ("[enrichment]\nmax_feed_size = 0\n", "max_feed_size must be a positive number"),
         ("[enrichment\n", "invalid settings file"),
     ],
 )
@@ -85,3 +87,31 @@ def test_bad_values(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read settings"):
         load_settings(tmp_path / "absent.conf")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[feed:x]\nformat = yaml\n", "format 'yaml' is not one of"),
+        ("[feed:x]\nformat = cidr\ncategory = bad\n", "category 'bad' is not one of"),
+        ("[feed:tor]\nenabled = maybe\n", "enabled must be true or false"),
+    ],
+)
+def test_bad_feed_stanza_left_out(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.conf"
+    path.write_text(text + "[feed:vpn]\nformat = cidr\ncategory = vpn\n", encoding="utf-8")
+    settings = load_settings(path)
+    name = text.split("]")[0].split(":")[1]
+    assert name not in settings.feeds
+    assert message in settings.feed_errors[name]
+    assert str(path) in settings.feed_errors[name]
+    assert settings.feeds["vpn"].category == "vpn"
+    assert "aws" in settings.feeds
+
+
+def test_max_feed_size_units(tmp_path: Path) -> None:
+    path = tmp_path / "sizes.conf"
+    path.write_text("[enrichment]\nmax_feed_size = 5M\n", encoding="utf-8")
+    assert load_settings(path).max_feed_bytes == 5 * 1024 * 1024
+    path.write_text("[enrichment]\nmax_feed_size = 1000\n", encoding="utf-8")
+    assert load_settings(path).max_feed_bytes == 1000

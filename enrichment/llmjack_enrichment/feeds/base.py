@@ -38,7 +38,8 @@ def parse_network(text: str, source: str, line: int | None = None) -> Network:
 def read_text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, line) pairs of a UTF-8 text file, with errors naming the file."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        # utf-8-sig drops a byte order mark at the start, which spreadsheet exports write.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             for number, line in enumerate(handle, start=1):
                 yield number, line.rstrip("\r\n")
     except UnicodeDecodeError as error:

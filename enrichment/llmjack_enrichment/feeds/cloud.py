@@ -13,7 +13,8 @@ from llmjack_enrichment.feeds.base import FeedPrefix, Network, parse_network, re
 def load_json(path: Path) -> Any:
     """Read a JSON feed, turning decode errors into FeedFormatError with the line number."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig drops a byte order mark, which some tools write before JSON.
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise FeedFormatError(str(path), f"not UTF-8 text ({error.reason})") from None
     except OSError as error:
@@ -23,12 +24,15 @@ def load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise FeedFormatError(str(path), f"invalid JSON: {error.msg}", error.lineno) from None
+        message = f"invalid JSON: {error.msg} at column {error.colno}"
+        raise FeedFormatError(str(path), message, error.lineno) from None
 
 
-def _items(document: Any, key: str, path: Path) -> list[Any]:
+def _items(document: Any, key: str, path: Path, optional: bool = False) -> list[Any]:
+    if isinstance(document, dict) and optional and key not in document:
+        return []
     if not isinstance(document, dict) or not isinstance(document.get(key), list):
-        raise FeedFormatError(str(path), f"expected a JSON object with a {key!r} list")
+        raise FeedFormatError(str(path), f"expected a JSON object with a list under {key!r}")
     return document[key]
 
 
@@ -47,7 +51,8 @@ def parse_aws(path: Path) -> list[FeedPrefix]:
     document = load_json(path)
     prefixes = []
     for key, prefix_key in (("prefixes", "ip_prefix"), ("ipv6_prefixes", "ipv6_prefix")):
-        for position, item in enumerate(_items(document, key, path)):
+        # Trimmed copies of the file, such as IPv4-only extracts, leave out ipv6_prefixes.
+        for position, item in enumerate(_items(document, key, path, key == "ipv6_prefixes")):
             where = f"{key}[{position}]"
             text = _text(item, prefix_key, path, where)
             if not text:
@@ -78,9 +83,12 @@ def parse_azure(path: Path) -> list[FeedPrefix]:
     """Parse an Azure service tags file (``values[].properties.addressPrefixes``).
 
     One prefix appears under several tags (``AzureCloud``, ``AzureCloud.eastus``,
-    ``Storage.EastUS``); a tag with a system service and a region ranks highest.
+    ``Storage.EastUS``); a tag with a system service and a region ranks highest. A prefix whose
+    best tag has no region (``CognitiveServicesManagement``) takes the region of the most
+    specific regional tag that covers it.
     """
-    best: dict[tuple[Network, int], FeedPrefix] = {}
+    best: dict[Network, FeedPrefix] = {}
+    regions: dict[Network, str] = {}
     for position, item in enumerate(_items(load_json(path), "values", path)):
         where = f"values[{position}]"
         name = _text(item, "name", path, where)
@@ -95,10 +103,24 @@ def parse_azure(path: Path) -> list[FeedPrefix]:
         rank = 2 * bool(service) + bool(region)
         for text in properties["addressPrefixes"]:
             network = parse_network(str(text), f"{path} {where}")
-            current = best.get((network, network.version))
+            if region:
+                regions.setdefault(network, region)
+            current = best.get(network)
             if current is None or current.rank < rank:
-                best[(network, network.version)] = FeedPrefix(network, fields, rank)
-    return require_entries(list(best.values()), path)
+                best[network] = FeedPrefix(network, fields, rank)
+    prefixes = [_with_region(prefix, regions) for prefix in best.values()]
+    return require_entries(prefixes, path)
+
+
+def _with_region(prefix: FeedPrefix, regions: dict[Network, str]) -> FeedPrefix:
+    if prefix.fields.get("region"):
+        return prefix
+    network = prefix.network
+    for length in range(network.prefixlen, -1, -1):
+        region = regions.get(network.supernet(new_prefix=length))
+        if region:
+            return FeedPrefix(network, {**prefix.fields, "region": region}, prefix.rank)
+    return prefix
 
 
 def parse_oracle(path: Path) -> list[FeedPrefix]:
