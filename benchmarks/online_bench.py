@@ -6,7 +6,7 @@ first run looks up ``--addresses`` uncached public addresses; the second run, in
 ReputationService with an empty in-memory cache, must be served from the SQLite cache.
 
 Usage: .venv/bin/python benchmarks/online_bench.py [--addresses 1000] [--latency 0.05]
-       [--budget 10] [--concurrency 8] [--providers abuseipdb]
+       [--budget 10] [--concurrency 16] [--providers abuseipdb]
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=10.0, help="time budget of each run, in seconds"
     )
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="max_concurrency: requests per provider"
+    )
     parser.add_argument("--providers", default="abuseipdb", help="comma-separated provider names")
     args = parser.parse_args()
     kinds = [name.strip() for name in args.providers.split(",") if name.strip()]
@@ -115,7 +117,7 @@ def main() -> None:
     )
     print(
         f"providers: {', '.join(kinds)}; latency {args.latency * 1000:.0f} ms per request; "
-        f"budget {args.budget:g} s; max_concurrency {args.concurrency}"
+        f"budget {args.budget:g} s; max_concurrency {args.concurrency} per provider"
     )
     print(f"addresses: {len(addresses)}")
     print(

@@ -265,12 +265,15 @@ class ReputationService:
 
         # lookup() does not wait for requests still in flight at the deadline. Their
         # connect and read timeouts are at most the budget left when they started.
+        # Each provider gets max_concurrency threads of its own, so the providers'
+        # requests run side by side and one slow provider does not delay the others.
         return run_until(
             jobs,
             lambda job: self._query(job[0], job[1], deadline),
             fail,
             self.settings.max_concurrency,
             deadline,
+            lane=lambda job: job[0].name,
         )
 
     def _query(self, provider: Provider, address: str, deadline: float) -> ProviderAnswer:

@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 logger = logging.getLogger(__name__)
@@ -27,22 +27,26 @@ def run_until(
     fail: Callable[[Job, str], Result],
     workers: int,
     deadline: float,
+    lane: Callable[[Job], Hashable] | None = None,
 ) -> list[Result]:
     """Return one result per job, in job order, by the monotonic time ``deadline``.
 
-    ``handle`` runs each job on one of ``workers`` threads. A job not finished at the
-    deadline gets ``fail(job, "timeout")``, and one whose ``handle`` raised gets
+    ``lane`` sorts jobs into lanes (one per provider, say), and each lane runs its jobs
+    in order on up to ``workers`` threads of its own, so a slow lane never holds up the
+    others. Without ``lane`` all jobs share one lane. A job not finished at the deadline
+    gets ``fail(job, "timeout")``, and one whose ``handle`` raised gets
     ``fail(job, "error")``. Workers take no new job once the deadline has passed.
     """
     if not jobs:
         return []
-    pending: queue.Queue = queue.Queue()
-    for index in range(len(jobs)):
-        pending.put(index)
+    lanes: dict[Hashable, queue.Queue] = {}
+    for index, job in enumerate(jobs):
+        key = lane(job) if lane is not None else None
+        lanes.setdefault(key, queue.Queue()).put(index)
     results: dict[int, Result] = {}
     lock = threading.Lock()
 
-    def work() -> None:
+    def work(pending: queue.Queue) -> None:
         while time.monotonic() < deadline:
             try:
                 index = pending.get_nowait()
@@ -56,10 +60,11 @@ def run_until(
             with lock:
                 results[index] = result
 
-    threads = [
-        threading.Thread(target=work, name=f"llmjack-online-{n}", daemon=True)
-        for n in range(max(1, min(workers, len(jobs))))
-    ]
+    threads = []
+    for number, pending in enumerate(lanes.values()):
+        for n in range(max(1, min(workers, pending.qsize()))):
+            name = f"llmjack-online-{number}-{n}"
+            threads.append(threading.Thread(target=work, args=(pending,), name=name, daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:

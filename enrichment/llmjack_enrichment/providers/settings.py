@@ -4,7 +4,7 @@ Keys (durations in seconds, or with a unit suffix s, m, h or d):
 
 - ``providers``: comma-separated provider names; empty disables online lookups.
 - ``time_budget`` (10, at most 1h): seconds one lookup run may take in total.
-- ``max_concurrency`` (8): requests in flight at once.
+- ``max_concurrency`` (16): requests in flight at once to each provider.
 - ``request_timeout`` (5, at most 5m): cap on one request's connect and read timeouts.
 - ``cache_path`` (``reputation-cache.sqlite3``): the SQLite cache file.
 - ``memory_cache_size`` (10000): answers kept in memory per process.
@@ -91,7 +91,7 @@ class OnlineSettings:
 
     providers: tuple[str, ...] = ()
     time_budget: float = 10.0
-    max_concurrency: int = 8
+    max_concurrency: int = 16
     request_timeout: float = 5.0
     cache_path: Path = Path(DEFAULT_CACHE_FILE)
     memory_cache_size: int = 10000
@@ -133,7 +133,7 @@ class OnlineSettings:
         settings = cls(
             providers=providers,
             time_budget=reader.duration("time_budget", 10.0),
-            max_concurrency=reader.integer("max_concurrency", 8, 1, 256),
+            max_concurrency=reader.integer("max_concurrency", 16, 1, 256),
             request_timeout=reader.duration("request_timeout", 5.0),
             cache_path=reader.path("cache_path") or base_dir / DEFAULT_CACHE_FILE,
             memory_cache_size=reader.integer("memory_cache_size", 10000, 1, 10_000_000),
@@ -196,7 +196,7 @@ class _SectionReader:
             return default
         limit = MAX_DURATIONS[key]
         expected = (
-            f"a number of seconds above 0 and at most {limit:g} ({_format_duration(limit)}), "
+            f"a number of seconds above 0 and at most {limit:.0f} ({_format_duration(limit)}), "
             "optionally with unit s, m, h or d, such as 30s or 2h"
         )
         match = DURATION_PATTERN.fullmatch(value)

@@ -74,6 +74,26 @@ def test_only_provider_silent_gives_timeout_status(tmp_path):
     assert again["81.2.69.170"].status == "ok"
 
 
+def test_silent_provider_never_blocks_another(tmp_path):
+    addresses = [f"81.2.71.{n}" for n in range(1, 6)]
+    with FakeProvider("abuseipdb", KEY) as abuse, FakeProvider("greynoise") as grey:
+        abuse.set_default(Answer(hold=True))
+        settings = make_settings(
+            tmp_path, abuse, grey, time_budget="2", request_timeout="30", max_concurrency="1"
+        )
+        service = ReputationService(settings)
+        try:
+            results = service.lookup(addresses)
+        finally:
+            service.close()
+        grey_requested = grey.addresses_requested()
+
+    assert grey_requested == addresses
+    for address in addresses:
+        assert results[address].status in ("ok", "no_data")
+        assert results[address].sources == ("greynoise",)
+
+
 def test_queue_left_at_deadline_times_out(tmp_path):
     addresses = [f"81.2.70.{n}" for n in range(1, 41)]
     with FakeProvider("abuseipdb", KEY, latency=0.2) as abuse:
