@@ -7,6 +7,7 @@ in ``<file>.meta.json`` beside the feed and sent back as If-None-Match and If-Mo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, BinaryIO, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from llmjack_enrichment.errors import FeedDownloadError, FeedFormatError
@@ -181,29 +182,44 @@ def _receive(response: Any, feed: FeedSettings, limits: _Limits, progress: Progr
     feed.path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{feed.path.name}.", dir=str(feed.path.parent))
     watchdog = _Watchdog(response, limits.deadline)
-    received = 0
     try:
         os.chmod(name, shared_file_mode())
         with os.fdopen(handle, "wb") as output:
-            for chunk in response.iter_content(CHUNK_BYTES):
-                if watchdog.expired:
-                    break
-                received += len(chunk)
-                if received > limits.max_bytes:
-                    raise FeedDownloadError(
-                        f"rejected: over max_feed_size ({limits.max_bytes} bytes)"
-                    )
-                output.write(chunk)
-                if progress is not None:
-                    progress(feed.name, received, total)
+            _copy_body(response, output, feed.name, limits.max_bytes, progress, total)
         if watchdog.expired:
             raise FeedDownloadError(f"timed out: not complete within {limits.deadline:g} s")
+    except Exception as error:
+        os.unlink(name)
+        if watchdog.expired and not isinstance(error, FeedDownloadError):
+            # The shut-down socket surfaces as a connection error; the cause is the deadline.
+            raise FeedDownloadError(
+                f"timed out: not complete within {limits.deadline:g} s"
+            ) from None
+        raise
     except BaseException:
         os.unlink(name)
         raise
     finally:
         watchdog.cancel()
     return Path(name)
+
+
+def _copy_body(
+    response: Any,
+    output: BinaryIO,
+    name: str,
+    max_bytes: int,
+    progress: Progress | None,
+    total: int | None,
+) -> None:
+    received = 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        received += len(chunk)
+        if received > max_bytes:
+            raise FeedDownloadError(f"rejected: over max_feed_size ({max_bytes} bytes)")
+        output.write(chunk)
+        if progress is not None:
+            progress(name, received, total)
 
 
 class _Watchdog:
@@ -226,12 +242,12 @@ class _Watchdog:
         self.expired = True
         connection = getattr(self._response.raw, "connection", None)
         sock = getattr(connection, "sock", None)
-        try:
-            if sock is not None:
+        # Only the socket is shut down: closing the response here would race with the reading
+        # thread inside http.client.
+        if sock is not None:
+            # The connection may already be closed, which is what the deadline wants anyway.
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            self._response.close()
-        except OSError:
-            pass
 
     def cancel(self) -> None:
         self._timer.cancel()

@@ -130,3 +130,116 @@ def test_bad_settings_message(python: str, tmp_path: Path) -> None:
     assert "section [feed:x]: format 'yaml' is not one of" in result.stdout
     assert "invalid feed settings: x" in result.stderr or "missing or damaged" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def run_bytes(
+    python: str, settings: Path, *arguments: bytes, stdin: bytes = b""
+) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "LLMJACK_ENRICH_CONFIG": str(settings)}
+    command = [python.encode(), b"-m", b"sigma_llmjack", *arguments]
+    return subprocess.run(command, input=stdin, capture_output=True, env=environment, timeout=60)
+
+
+@pytest.mark.parametrize("style", [b"table", b"csv", b"json"])
+def test_enrich_undecodable_argument(python: str, settings_file: Path, style: bytes) -> None:
+    result = run_bytes(python, settings_file, b"enrich", b"--format", style, b"\xff1.2.3.4")
+    assert result.returncode == 0, result.stderr
+    assert b"Traceback" not in result.stderr
+    assert b"invalid: not valid UTF-8" in result.stdout
+    if style != b"json":
+        assert b"\xff1.2.3.4" in result.stdout
+
+
+def test_enrich_undecodable_csv_cell(python: str, settings_file: Path, tmp_path: Path) -> None:
+    source = tmp_path / "events.csv"
+    source.write_bytes(b"src\n\xff\xfe\n8.8.8.8\n")
+    result = run_bytes(
+        python, settings_file, b"enrich", b"--field", b"src", b"--format", b"json", bytes(source)
+    )
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert documents[0]["ip_status"] == "invalid: not valid UTF-8"
+    assert documents[1]["ip_class"] == "unknown"
+
+
+def test_enrich_lone_surrogate_json(python: str, settings_file: Path) -> None:
+    stdin = b'{"source":{"ip":"\\ud800"}}\n'
+    for style in (b"json", b"table", b"csv"):
+        result = run_bytes(
+            python,
+            settings_file,
+            b"enrich",
+            b"--field",
+            b"source.ip",
+            b"--format",
+            style,
+            b"-",
+            stdin=stdin,
+        )
+        assert result.returncode == 0, result.stderr
+        assert b"invalid: not valid UTF-8" in result.stdout
+
+
+def test_enrich_empty_input(python: str, settings_file: Path, tmp_path: Path) -> None:
+    source = tmp_path / "empty.csv"
+    source.write_bytes(b"")
+    result = llmjack(python, settings_file, "enrich", "--field", "src", str(source))
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "no records" in result.stderr
+
+
+def test_enrich_null_field_blank(python: str, settings_file: Path) -> None:
+    stdin = '{"source":{"ip":null}}\n{"other":1}\n'
+    result = llmjack(
+        python,
+        settings_file,
+        "enrich",
+        "--field",
+        "source.ip",
+        "--format",
+        "json",
+        "-",
+        stdin=stdin,
+    )
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [document["ip_status"] for document in documents] == ["", ""]
+    assert [document["ip_rep_status"] for document in documents] == ["", ""]
+
+
+def test_enrich_messages_are_plain(python: str, tmp_path: Path) -> None:
+    settings = tmp_path / "empty.conf"
+    settings.write_text(f"[enrichment]\ndata_dir = {tmp_path / 'none'}\n", encoding="utf-8")
+    result = llmjack(python, settings, "enrich", "8.8.8.8")
+    assert result.returncode == 0
+    assert "llmjack: warning: no feed index at" in result.stderr
+    assert "llmjack_enrichment." not in result.stderr
+
+
+def test_feeds_status_damaged_index(python: str, settings_file: Path) -> None:
+    index = settings_file.parent / "data" / "llmjack-ip.idx"
+    index.write_bytes(index.read_bytes()[:-7])
+    result = llmjack(python, settings_file, "feeds", "status")
+    assert result.returncode == 2
+    assert "truncated" in result.stdout
+    assert "tor " in result.stdout
+    assert "missing or damaged" in result.stderr
+
+
+def test_export_checks_index_checksum(python: str, settings_file: Path, tmp_path: Path) -> None:
+    index = settings_file.parent / "data" / "llmjack-ip.idx"
+    data = bytearray(index.read_bytes())
+    data[-3] ^= 0xFF
+    index.write_bytes(bytes(data))
+    result = llmjack(python, settings_file, "feeds", "export-elastic", "-o", str(tmp_path / "es"))
+    assert result.returncode == 2
+    assert "checksum mismatch" in result.stderr
+    assert "llmjack feeds compile" in result.stderr
+    assert not (tmp_path / "es" / "bulk.ndjson").exists()
+
+
+def test_export_unwritable_folder(python: str, settings_file: Path) -> None:
+    result = llmjack(python, settings_file, "feeds", "export-elastic", "-o", "/proc/llmjack-x")
+    assert result.returncode == 2
+    assert "cannot write to /proc/llmjack-x" in result.stderr
+    assert "Traceback" not in result.stderr

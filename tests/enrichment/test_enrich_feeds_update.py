@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import threading
 import time
@@ -46,8 +47,35 @@ class FeedServer(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(2)
             self._send(200, TOR_BODY)
+        elif path == "/big":
+            self._send(200, b"10.0.0.0/8\n" * 1000)
+        elif path == "/big-unsized":
+            # No Content-Length: the body ends when the connection closes (HTTP/1.0).
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"10.0.0.0/8\n" * 1000)
+        elif path == "/truncated":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(TOR_BODY) + 200))
+            self.end_headers()
+            self.wfile.write(TOR_BODY)
+        elif path == "/trickle":
+            self._trickle()
         else:
             self._send(404, b"not found")
+
+    def _trickle(self) -> None:
+        """Send a valid body one byte at a time, each well within the read timeout."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(TOR_BODY)))
+        self.end_headers()
+        for position in range(len(TOR_BODY)):
+            try:
+                self.wfile.write(TOR_BODY[position : position + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.1)
 
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
         self.send_response(status)
@@ -76,8 +104,10 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     httpd.server_close()
 
 
-def write_config(folder: Path, feeds: dict[str, tuple[str, str, str]]) -> Path:
-    lines = ["[enrichment]", "data_dir = data", "download_timeout = 0.5", ""]
+def write_config(
+    folder: Path, feeds: dict[str, tuple[str, str, str]], extra: tuple[str, ...] = ()
+) -> Path:
+    lines = ["[enrichment]", "data_dir = data", "download_timeout = 0.5", *extra, ""]
     for name in ("tor", "aws", "gcp", "oracle", "cloudflare-v4", "cloudflare-v6"):
         if name not in feeds:
             lines += [f"[feed:{name}]", "enabled = false", ""]
@@ -121,10 +151,16 @@ def test_not_modified_on_second_run(server: str, tmp_path: Path) -> None:
         ("/empty", "rejected"),
         ("/malformed", "rejected (line 1: invalid JSON"),
         ("/slow", "did not respond within 0.5 s"),
+        ("/big", "rejected: 11000 bytes is over max_feed_size (1024)"),
+        ("/big-unsized", "rejected: over max_feed_size (1024 bytes)"),
+        ("/truncated", "the connection closed before the whole body arrived"),
+        ("/trickle", "timed out: not complete within 1 s"),
     ],
 )
 def test_failure_keeps_previous_file(server: str, tmp_path: Path, path: str, message: str) -> None:
-    settings = load_settings(write_config(tmp_path, {"aws": ("aws", "cloud", f"{server}{path}")}))
+    limits = ("max_feed_size = 1K", "download_deadline = 1")
+    feeds = {"aws": ("aws", "cloud", f"{server}{path}")}
+    settings = load_settings(write_config(tmp_path, feeds, limits))
     feed = settings.feeds["aws"]
     feed.path.parent.mkdir(parents=True)
     feed.path.write_bytes(AWS_BODY)
@@ -182,3 +218,20 @@ def test_unknown_feed_name(server: str, tmp_path: Path) -> None:
     settings = load_settings(write_config(tmp_path, {}))
     with pytest.raises(FeedDownloadError, match="unknown feed nope"):
         update_feeds(settings, ["nope"])
+
+
+def test_feed_and_index_follow_umask(server: str, tmp_path: Path) -> None:
+    from llmjack_enrichment.compiler import compile_index
+
+    settings = load_settings(
+        write_config(tmp_path, {"tor": ("tor-exit-list", "tor", f"{server}/tor")})
+    )
+    previous = os.umask(0o022)
+    try:
+        [result] = update_feeds(settings, ["tor"])
+        compile_index(settings)
+    finally:
+        os.umask(previous)
+    assert result.status == UPDATED
+    assert stat.S_IMODE(settings.feeds["tor"].path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(settings.index_path.stat().st_mode) == 0o644
