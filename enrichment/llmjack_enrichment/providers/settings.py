@@ -211,7 +211,14 @@ class _SectionReader:
         value = self.raw(key)
         if not value:
             return None
-        path = Path(value).expanduser()
+        if "\x00" in value:
+            raise self.fail(key, "a file path without NUL characters")
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:
+            # Path.expanduser raises RuntimeError for ~user when that user has no home.
+            expected = "a path whose ~ or ~user names a user with a home folder"
+            raise self.fail(key, expected) from None
         return path if path.is_absolute() else self.base_dir / path
 
     def existing_file(self, key: str) -> Path | None:

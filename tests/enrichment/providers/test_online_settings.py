@@ -82,6 +82,10 @@ def test_enabled_false_turns_providers_off(tmp_path):
         ("trust_env", "maybe", "true or false"),
         ("greynoise_url", "ftp://example", "http:// or https://"),
         ("ca_bundle", "missing.pem", "missing.pem not found"),
+        ("ca_bundle", "~no-such-user-5c2e/ca.pem", "~user names a user"),
+        ("cache_path", "~no-such-user-5c2e/c.sqlite3", "~user names a user"),
+        ("abuseipdb_key_file", "~no-such-user-5c2e/k", "~user names a user"),
+        ("cache_path", "cache\x00.sqlite3", "without NUL characters"),
     ],
 )
 def test_invalid_value_named(tmp_path, key, value, expected):
