@@ -139,7 +139,7 @@ class Classifier:
 
         A cell with several lines is a multivalue field (Splunk joins values with newlines,
         ``llmjack enrich`` joins a JSON array the same way). Only its first value is classified,
-        and the status says so: ``multivalue: first of 3``.
+        and the status reports it: ``multivalue: first of 3``.
         """
         if MULTIVALUE_SEPARATOR in cell:
             values = [value for value in cell.split(MULTIVALUE_SEPARATOR) if value.strip()]

@@ -157,8 +157,8 @@ def line_terminator(text: str) -> str:
 
 
 def _log_merged_lines(text: str, row_count: int) -> None:
-    # A quoted cell may span lines (a Splunk multivalue cell), but an unbalanced quote also
-    # merges every following line into one row; the counts let the reader of the log tell.
+    # A quoted cell may span lines in a Splunk multivalue cell. An unbalanced quote also merges
+    # every following line into one row, so the log shows both counts.
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if lines != row_count + 1:
         logger.warning(

@@ -39,7 +39,7 @@ def load_user_lists(settings: Settings) -> FeedIndex | None:
 
 
 class UserListError(SettingsError):
-    """A list could not be read; ``index`` holds the entries of the lists that could."""
+    """A list could not be read. ``index`` contains the entries of the lists that could."""
 
     def __init__(self, message: str, index: FeedIndex | None) -> None:
         super().__init__(message)

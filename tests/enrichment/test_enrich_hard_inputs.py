@@ -280,3 +280,37 @@ def test_json_feed_error_has_column(tmp_path: Path) -> None:
     path.write_text('{"prefixes": [}', encoding="utf-8")
     with pytest.raises(FeedFormatError, match="at column 15"):
         parse_feed(path, "aws")
+
+
+def test_compile_skips_bad_stanza_only(tmp_path: Path) -> None:
+    from enrichment_helpers import write_settings
+
+    from llmjack_enrichment.compiler import compile_index
+    from llmjack_enrichment.index import FeedIndex
+
+    feeds = {"tor": ("tor-exit-list", "tor", "tor-exit-list.txt", "")}
+    path = write_settings(tmp_path, feeds, "[feed:broken]\nformat = yaml\n")
+    report = compile_index(load_settings(path))
+    assert report.malformed == ["broken"]
+    assert "format 'yaml' is not one of" in report.skipped["broken"]
+    assert report.entries["tor"] == 5
+    index = FeedIndex.load(report.path, verify=True)
+    assert index.lookup(parse_cell("185.220.101.1").address)
+
+
+def test_index_read_error_falls_back(settings_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmjack_enrichment.engine import Enricher
+    from llmjack_enrichment.index import FeedIndex
+
+    def broken(self: FeedIndex, address: object) -> str:
+        raise IndexError("index out of bounds on dimension 1")
+
+    monkeypatch.setattr(FeedIndex, "summary", broken)
+    enricher = Enricher.open(settings_file)
+    verdicts = enricher.enrich(["3.80.12.34", "10.0.0.1"])
+    enricher.close()
+    assert verdicts["3.80.12.34"].ip_class == "unknown"
+    assert verdicts["3.80.12.34"].status == (
+        "local_only: feed index damaged; run llmjack feeds compile"
+    )
+    assert verdicts["10.0.0.1"].ip_class == "private"
