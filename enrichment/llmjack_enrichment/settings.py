@@ -22,9 +22,9 @@ CONFIG_ENV = "LLMJACK_ENRICH_CONFIG"
 DATA_ENV = "LLMJACK_ENRICH_DATA"
 CONFIG_NAME = "llmjack_enrichment.conf"
 # The cloud range files are a few megabytes and ASN databases some tens of megabytes (an
-# estimate from the files published in late 2026). Parsers read a whole file, so the cap also
-# bounds the memory a wrong or hostile URL can take.
-DEFAULT_MAX_FEED_BYTES = 100 * 1024 * 1024
+# estimate, not a measurement of every feed). Parsers hold a whole file's prefixes in memory,
+# which takes many times the file's size, so the cap also bounds the memory of a parse.
+DEFAULT_MAX_FEED_BYTES = 64 * 1024 * 1024
 SIZE_UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
 CATEGORIES = ("tor", "vpn", "proxy", "cloud", "hosting", "residential", "asn")
 
