@@ -59,7 +59,7 @@ class IsMalicious(Provider):
         """
         data = require_mapping(document)
         if "malicious" not in data and "riskScore" not in data:
-            raise ProviderResponseError("answer has neither 'malicious' nor 'riskScore'")
+            raise ProviderResponseError("response has neither 'malicious' nor 'riskScore'")
         malicious = optional_type(data, "malicious", (bool,))
         raw_score = data.get("riskScore")
         if isinstance(raw_score, dict):
