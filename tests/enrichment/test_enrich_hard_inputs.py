@@ -314,3 +314,12 @@ def test_index_read_error_falls_back(settings_file: Path, monkeypatch: pytest.Mo
         "local_only: feed index damaged; run llmjack feeds compile"
     )
     assert verdicts["10.0.0.1"].ip_class == "private"
+
+
+def test_bad_feed_stanza_keeps_lookup(settings_file: Path) -> None:
+    text = settings_file.read_text(encoding="utf-8")
+    settings_file.write_text(text + "\n[feed:broken]\nformat = yaml\n", encoding="utf-8")
+    stdin = b"sourceIPAddress,ip_class,ip_status\n185.220.101.1,,\n"
+    [row] = rows_of(lookup(settings_file, stdin, "sourceIPAddress"))
+    assert row["ip_class"] == "tor"
+    assert row["ip_status"] == "ok"
