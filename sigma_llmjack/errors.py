@@ -11,3 +11,11 @@ class ConfigError(LLMjackError):
 
 class RuleLoadError(LLMjackError):
     """A rule file could not be read or parsed as Sigma."""
+
+
+class EmptyRuleFolderError(RuleLoadError):
+    """A folder named as rule input holds no ``.yml`` or ``.yaml`` files."""
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(f"{folder}: no .yml or .yaml rule files in this folder")
+        self.folder = folder

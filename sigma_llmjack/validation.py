@@ -25,6 +25,7 @@ from sigma.validators.base import SigmaValidationIssue, SigmaValidationIssueSeve
 from sigma_llmjack.catalogue import rule_placeholders
 from sigma_llmjack.config import SiteConfig
 from sigma_llmjack.conventions import Finding, Severity, convention_findings, rule_label
+from sigma_llmjack.errors import EmptyRuleFolderError
 from sigma_llmjack.offline import use_bundled_reference_data
 from sigma_llmjack.pack import rule_files
 
@@ -342,14 +343,14 @@ def check_rules(paths: Iterable[str | Path], config: SiteConfig) -> CheckReport:
     raises RuleLoadError; everything wrong inside a file is a finding.
     """
     use_bundled_reference_data()
-    paths = list(paths)
-    files = rule_files(paths)
-    report = CheckReport(files=len(files))
-    if not files:
-        where = ", ".join(map(str, paths)) or "the bundled pack"
+    try:
+        files = rule_files(paths)
+    except EmptyRuleFolderError as error:
+        report = CheckReport(files=0)
         message = "no .yml or .yaml rule files found; name rule files or folders that contain them"
-        report.findings.append(Finding.error(where, None, "rule-files", message))
+        report.findings.append(Finding.error(str(error.folder), None, "rule-files", message))
         return report
+    report = CheckReport(files=len(files))
     parsed = [parse_file(path, report.findings) for path in files]
     report.rules = sum(len(item.documents) for item in parsed)
     report.findings += convention_findings(parsed)
