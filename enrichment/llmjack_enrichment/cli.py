@@ -308,7 +308,10 @@ def feeds_export_elastic(folder: Path, config: Path | None) -> None:
         index = FeedIndex.load(settings.index_path, verify=True)
         summary = export_elastic(index, folder)
     except EnrichmentError as error:
-        raise EnrichmentCommandError(f"{error}; run `llmjack feeds compile`") from None
+        message = str(error)
+        if "llmjack feeds" not in message:
+            message += "; run `llmjack feeds compile`"
+        raise EnrichmentCommandError(message) from None
     except OSError as error:
         where = error.filename or folder
         raise EnrichmentCommandError(f"cannot write to {where}: {error.strerror}") from None
