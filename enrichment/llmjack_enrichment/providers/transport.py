@@ -106,7 +106,7 @@ class Transport:
         finally:
             self._release(session)
 
-        if result.status_code == 407 and self._proxy_variable(request.url):
+        if result.status_code == 407:
             raise TransportError(self._proxy_failure(request.url, "407"))
         return result
 
@@ -115,7 +115,8 @@ class Transport:
 
     def _proxy_failure(self, url: str, error_text: str) -> str:
         """Describe a proxy failure, naming the variable that set the proxy, never its value."""
-        where = f"the proxy in {self._proxy_variable(url) or 'the environment'}"
+        variable = self._proxy_variable(url)
+        where = f"the proxy in {variable}" if variable else "a proxy on the way"
         if "407" in error_text:
             return (
                 f"{where} rejected the request: proxy authentication required (HTTP 407); "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_services import FakeProvider, FakeProxy, make_self_signed_cert
+from fake_services import Answer, FakeProvider, FakeProxy, make_self_signed_cert
 from online_helpers import clear_proxy_environment, make_settings
 
 from llmjack_enrichment.reputation import Reputation, ReputationService
@@ -112,6 +112,16 @@ def test_proxy_auth_required_explained(tmp_path, monkeypatch, caplog, certificat
         "proxy authentication required (HTTP 407)"
     )
     assert expected in caplog.text
+    assert "non-JSON body" not in caplog.text
+
+
+def test_407_without_proxy_variable_explained(tmp_path, caplog):
+    with FakeProvider("abuseipdb", KEY) as abuse:
+        abuse.set_default(Answer(407, b"<html>Proxy Authentication Required</html>"))
+        result = lookup_one(make_settings(tmp_path, abuse))
+
+    assert result.status == "error"
+    assert "a proxy on the way rejected the request" in caplog.text
     assert "non-JSON body" not in caplog.text
 
 
