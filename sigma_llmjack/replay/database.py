@@ -13,11 +13,13 @@ so memory use does not grow with the input. The file is removed when the store c
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,9 @@ LINE_COLUMN = "_replay_line"
 INTERNAL_COLUMNS = (TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN)
 
 BATCH_SIZE = 5000
+# SQLite calls the stop check every this many virtual machine instructions, about every
+# millisecond, which gives a signal handler the chance to run during a long statement.
+PROGRESS_INSTRUCTIONS = 100_000
 # Page cache of each connection in KiB. It bounds the memory the database takes whatever the size
 # of the input, and the operating system's file cache serves the rest.
 CACHE_KIB = 8192
@@ -65,15 +70,66 @@ def regexp(pattern: str | None, value: Any) -> bool | None:
     return compiled.search(str(value)) is not None
 
 
+class ReplayInterrupted(BaseException):
+    """A stop was requested, normally by SIGINT or SIGTERM, while replay was running.
+
+    It derives from BaseException, like KeyboardInterrupt, so that handlers of ordinary errors
+    do not swallow it.
+    """
+
+    def __init__(self, signal_number: int | None = None) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+@dataclass
+class StopRequest:
+    """A request to stop replay, shared by the signal handler and every SQLite connection.
+
+    ``request`` may be called from a signal handler: it interrupts running statements, and the
+    progress handler on each connection aborts any statement that starts later.
+    """
+
+    requested: int | None = None
+    connections: list[sqlite3.Connection] = field(default_factory=list)
+
+    def watch(self, connection: sqlite3.Connection) -> None:
+        """Make ``connection`` abort its statements once a stop is requested."""
+        connection.set_progress_handler(self._stopping, PROGRESS_INSTRUCTIONS)
+        self.connections.append(connection)
+
+    def request(self, signal_number: int | None = None) -> None:
+        """Record the stop and interrupt every statement running on a watched connection."""
+        self.requested = signal_number if signal_number is not None else 0
+        for connection in list(self.connections):
+            with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
+                connection.interrupt()
+
+    def check(self) -> None:
+        """Raise ReplayInterrupted when a stop was requested."""
+        if self.requested is not None:
+            raise ReplayInterrupted(self.requested or None)
+
+    def _stopping(self) -> int:
+        return 1 if self.requested is not None else 0
+
+
 class EventStore:
     """A temporary SQLite database with one ``logs`` table of flattened records."""
 
-    def __init__(self, fields: Iterable[str], directory: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        fields: Iterable[str],
+        directory: str | Path | None = None,
+        stop: StopRequest | None = None,
+    ) -> None:
         self.columns = _unique_columns(fields)
         self.extractor = FieldExtractor(self.columns)
+        self.stop = stop if stop is not None else StopRequest()
         self._folder = tempfile.mkdtemp(prefix="llmjack-replay-", dir=directory)
         self.path = Path(self._folder) / "events.sqlite3"
         self.connection = sqlite3.connect(self.path, isolation_level=None)
+        self.stop.watch(self.connection)
         self.connection.create_function("REGEXP", 2, regexp, deterministic=True)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
             self.connection.execute(f"PRAGMA {pragma}")
@@ -91,6 +147,7 @@ class EventStore:
         reader = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         reader.create_function("REGEXP", 2, regexp, deterministic=True)
         reader.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        self.stop.watch(reader)
         self._readers.append(reader)
         return reader
 
@@ -110,9 +167,14 @@ class EventStore:
     def insert(self, rows: Iterable[Sequence[Any]]) -> None:
         """Insert rows of (time, source, line, *column values) in batches of BATCH_SIZE."""
         for batch in _batches(rows, BATCH_SIZE):
+            self.stop.check()
             self.connection.execute("BEGIN")
             try:
                 self.connection.executemany(self._insert, batch)
+            except sqlite3.OperationalError:
+                # "interrupted" after a stop request: report the stop, not the SQLite error.
+                self.stop.check()
+                raise
             except UnicodeEncodeError:
                 # A JSON escape such as "\ud800" decodes to a lone surrogate, which SQLite's
                 # UTF-8 cannot hold. Such rare batches are inserted again with it replaced.
@@ -123,11 +185,13 @@ class EventStore:
             self.count += len(batch)
 
     def close(self) -> None:
-        """Close every connection and delete the database file."""
-        for reader in self._readers:
-            reader.close()
-        self.connection.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        """Close every connection and delete the database file, also after an interruption."""
+        try:
+            for reader in self._readers:
+                reader.close()
+            self.connection.close()
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> EventStore:
         return self
@@ -140,10 +204,10 @@ def _unique_columns(fields: Iterable[str]) -> list[str]:
     # SQLite column names are case-insensitive, so "eventName" and "eventname" are one column.
     seen: set[str] = {name.lower() for name in (ID_COLUMN, *INTERNAL_COLUMNS)}
     columns = []
-    for field in fields:
-        if field and field.lower() not in seen and field.lower() != "rowid":
-            seen.add(field.lower())
-            columns.append(field)
+    for name in fields:
+        if name and name.lower() not in seen and name.lower() != "rowid":
+            seen.add(name.lower())
+            columns.append(name)
     return columns
 
 

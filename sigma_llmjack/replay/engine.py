@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +16,7 @@ from sigma_llmjack.replay.database import (
     ID_COLUMN,
     LINE_COLUMN,
     SOURCE_COLUMN,
+    TABLE,
     TIME_COLUMN,
     EventStore,
     quote_identifier,
@@ -30,7 +31,8 @@ from sigma_llmjack.replay.results import (
 )
 from sigma_llmjack.replay.timestamps import record_time
 
-# Rules are evaluated in at most this many threads.
+MatchSink = Callable[[Match], None]
+# Correlation rules are evaluated in at most this many threads.
 MAX_WORKERS = 4
 # Python type of a decoded JSON value -> its JSON name, for messages.
 JSON_TYPE_NAMES = {
@@ -83,54 +85,85 @@ class RuleOutcome:
 
 
 def evaluate(
-    store: EventStore, pack: CompiledPack, result: ReplayResult, workers: int | None = None
+    store: EventStore,
+    pack: CompiledPack,
+    result: ReplayResult,
+    workers: int | None = None,
+    on_match: MatchSink | None = None,
 ) -> None:
-    """Run every compiled rule on ``store`` and add matches and failures to ``result``.
+    """Run every compiled rule on ``store``, passing each match to ``on_match`` as it is made.
 
-    Rules run in ``workers`` threads (default: one per CPU, at most MAX_WORKERS), each with its
-    own connection. SQLite releases the GIL while it executes a statement, so rules evaluate in
-    parallel. Correlations start first because they take longest.
+    Matches come in order of rule id, then time. Without ``on_match`` they are collected in
+    ``result.matches``; either way ``result`` counts them per rule. Correlations run first in
+    up to ``workers`` threads (default: one per CPU, at most MAX_WORKERS), each with its own
+    connection, because SQLite releases the GIL while a statement runs. Detection rules stream
+    their rows on the store's own connection meanwhile, so a rule with millions of matches never
+    holds them in memory.
     """
     result.errors.extend(pack.errors)
-    rules = sorted(pack.rules, key=lambda rule: not rule.correlation)
+    sink = on_match if on_match is not None else result.matches.append
+
+    def emit(match: Match) -> None:
+        result.count_match(match)
+        sink(match)
+
+    rules = sorted(pack.rules, key=lambda rule: rule.rule_id)
+    correlations = [rule for rule in rules if rule.correlation]
     if workers is None:
         workers = min(MAX_WORKERS, os.cpu_count() or 1)
-    workers = max(1, min(workers, len(rules)))
+    workers = max(1, min(workers, len(correlations)))
+    local = threading.local()
 
-    if workers == 1:
-        outcomes = [run_rule(store.connection, rule) for rule in rules]
-    else:
-        local = threading.local()
+    def run_in_thread(rule: CompiledRule) -> RuleOutcome:
+        if store.stop.requested is not None:
+            return RuleOutcome(rule, error=RuleError(rule.rule_id, rule.title, "interrupted"))
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = store.open_reader()
+        return run_rule(connection, rule)
 
-        def run_in_thread(rule: CompiledRule) -> RuleOutcome:
-            connection = getattr(local, "connection", None)
-            if connection is None:
-                connection = local.connection = store.open_reader()
-            return run_rule(connection, rule)
-
-        with ThreadPoolExecutor(workers, thread_name_prefix="llmjack-replay") as pool:
-            outcomes = list(pool.map(run_in_thread, rules))
-
-    for outcome in outcomes:
-        if outcome.error is not None:
-            result.errors.append(outcome.error)
-            continue
-        result.rules_evaluated += 1
-        result.matches.extend(outcome.matches)
-        if outcome.diagnostics:
-            result.diagnostics[outcome.rule.rule_id] = outcome.diagnostics
-    result.matches.sort(key=_match_order)
+    with ThreadPoolExecutor(workers, thread_name_prefix="llmjack-replay") as pool:
+        pending = {id(rule): pool.submit(run_in_thread, rule) for rule in correlations}
+        try:
+            for rule in rules:
+                store.stop.check()
+                if rule.correlation:
+                    outcome = pending[id(rule)].result()
+                else:
+                    outcome = run_rule(store.connection, rule, emit)
+                store.stop.check()
+                _record_outcome(outcome, result, emit)
+        finally:
+            for future in pending.values():
+                future.cancel()
     result.errors.sort(key=lambda error: error.rule_id)
 
 
-def run_rule(connection: sqlite3.Connection, rule: CompiledRule) -> RuleOutcome:
-    """Evaluate one rule on ``connection``; an SQLite failure becomes the outcome's error."""
+def _record_outcome(outcome: RuleOutcome, result: ReplayResult, emit: MatchSink) -> None:
+    if outcome.error is not None:
+        result.errors.append(outcome.error)
+        return
+    result.rules_evaluated += 1
+    for match in sorted(outcome.matches, key=_match_order):
+        emit(match)
+    if outcome.diagnostics:
+        result.diagnostics[outcome.rule.rule_id] = outcome.diagnostics
+
+
+def run_rule(
+    connection: sqlite3.Connection, rule: CompiledRule, emit: MatchSink | None = None
+) -> RuleOutcome:
+    """Evaluate one rule on ``connection``; an SQLite failure becomes the outcome's error.
+
+    A detection rule passes its matches to ``emit`` as it reads them, or collects them in the
+    outcome when ``emit`` is None. A correlation always collects its matches (one per episode).
+    """
     outcome = RuleOutcome(rule)
     try:
         if rule.correlation:
             outcome.matches, outcome.diagnostics = run_correlation(connection, rule)
         else:
-            outcome.matches = _run_detection(connection, rule)
+            _run_detection(connection, rule, emit or outcome.matches.append)
     except sqlite3.Error as error:
         reason = f"SQLite failed: {error}"
         outcome.error = RuleError(rule.rule_id, rule.title, reason, rule.source)
@@ -155,27 +188,28 @@ def _selected_columns() -> str:
     return ", ".join(selected)
 
 
-def _run_detection(connection: sqlite3.Connection, rule: CompiledRule) -> list[Match]:
-    seen: set[int] = set()
-    matches = []
-    for query in rule.queries:
-        sql = f"SELECT {_selected_columns()} FROM ({query})"
-        for row in connection.execute(sql):
-            row_id, time, source, line, *values = row
-            if row_id in seen:
-                continue
-            seen.add(row_id)
-            report = dict(zip(REPORT_FIELDS, values, strict=True))
-            matches.append(
-                Match(
-                    rule_id=rule.rule_id,
-                    title=rule.title,
-                    level=rule.level,
-                    correlation=False,
-                    time=time,
-                    source=source,
-                    line=line,
-                    **report,
-                )
+def _run_detection(connection: sqlite3.Connection, rule: CompiledRule, emit: MatchSink) -> None:
+    if len(rule.queries) == 1:
+        rows = f"({rule.queries[0]})"
+    else:
+        # A record that several queries of one rule match is one match.
+        ids = " UNION ".join(f"SELECT {ID_COLUMN} FROM ({query})" for query in rule.queries)
+        rows = f"(SELECT * FROM main.{TABLE} WHERE {ID_COLUMN} IN ({ids}))"
+    order = f"COALESCE({quote_identifier(TIME_COLUMN)}, ''), COALESCE({SOURCE_COLUMN}, ''), "
+    order += f"COALESCE({LINE_COLUMN}, 0), {ID_COLUMN}"
+    sql = f"SELECT {_selected_columns()} FROM {rows} ORDER BY {order}"
+    for row in connection.execute(sql):
+        _row_id, time, source, line, *values = row
+        report = dict(zip(REPORT_FIELDS, values, strict=True))
+        emit(
+            Match(
+                rule_id=rule.rule_id,
+                title=rule.title,
+                level=rule.level,
+                correlation=False,
+                time=time,
+                source=source,
+                line=line,
+                **report,
             )
-    return matches
+        )

@@ -27,6 +27,7 @@ import json
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,10 +38,28 @@ GZIP_MAGIC = b"\x1f\x8b"
 STDIN_NAME = "-"
 # Keys whose presence may mean a value wraps records rather than being one; see ``unwrap``.
 WRAPPER_KEYS = frozenset({"Records", "events", "log", "@message", "message"})
+_ABSENT = object()
+# Python type name of a decoded JSON value -> its JSON name, for messages.
+_JSON_KINDS = {"dict": "an object", "str": "a string", "int": "a number", "float": "a number"}
+_JSON_KINDS |= {"bool": "a boolean", "null": "null"}
+
+
+# Bytes read from the start of a file to tell JSON text from binary data.
+SNIFF_BYTES = 4096
+# First bytes of a text log after optional whitespace: an object, an array, or the time stamp
+# of a CloudWatch export line.
+_TEXT_STARTS = frozenset(b"{[0123456789")
 
 
 class LogReadError(Exception):
     """A log file could not be opened or decoded at all."""
+
+
+@dataclass(frozen=True)
+class NotRecords:
+    """A CloudTrail wrapper ``{"Records": ...}`` whose value is not a list of records."""
+
+    reason: str
 
 
 def read_logs(paths: Iterable[str | Path], skipped: list[Skipped]) -> Iterator[SourcedRecord]:
@@ -50,7 +69,7 @@ def read_logs(paths: Iterable[str | Path], skipped: list[Skipped]) -> Iterator[S
         try:
             yield from read_log(name, skipped)
         except LogReadError as error:
-            skipped.append(Skipped(name, None, str(error)))
+            skipped.append(Skipped(name, None, str(error), unreadable=True))
 
 
 def read_log(path: str | Path, skipped: list[Skipped]) -> Iterator[SourcedRecord]:
@@ -72,6 +91,9 @@ def read_log(path: str | Path, skipped: list[Skipped]) -> Iterator[SourcedRecord
                     yield SourcedRecord(value, name, line)
                     continue
                 for record in unwrap(value):
+                    if isinstance(record, NotRecords):
+                        skipped.append(Skipped(name, line, record.reason))
+                        continue
                     yield SourcedRecord(record, name, line)
         except (OSError, EOFError, zlib.error) as error:
             reason = f"reading stopped at line {scanner.line_at(scanner.pos)}: {_describe(error)}"
@@ -115,14 +137,34 @@ def _open_binary(name: str) -> tuple[IO[bytes], IO[bytes]]:
 
 def _text_stream(binary: IO[bytes], name: str) -> IO[str]:
     try:
-        head = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
+        head = binary.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(binary, "peek") else b""
     except (OSError, EOFError, zlib.error) as error:
         raise LogReadError(f"cannot decompress: {_describe(error)}") from error
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
         encoding = "utf-8-sig"
+        if _looks_binary(head):
+            raise LogReadError("is not JSON text (binary data); pass JSON or gzip-compressed JSON")
     return io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Tell binary data from UTF-8 JSON text by the first bytes of a file.
+
+    A NUL byte never occurs in UTF-8 JSON text. Bytes that are not UTF-8 count only when the text
+    does not start like a log either, so a log with a few damaged bytes is still read.
+    """
+    if b"\x00" in head:
+        return True
+    text = head.removeprefix(codecs.BOM_UTF8)
+    try:
+        # The last few bytes may be a character cut by the sniffing window.
+        text[:-4].decode("utf-8")
+    except UnicodeDecodeError:
+        stripped = text.lstrip(b" \t\r\n")
+        return not stripped or stripped[0] not in _TEXT_STARTS
+    return False
 
 
 def _describe(error: BaseException) -> str:
@@ -148,7 +190,10 @@ def _values(scanner: JsonScanner, name: str, skipped: list[Skipped]) -> Iterator
 
 
 def unwrap(value: Any) -> Iterator[Any]:
-    """Yield the log records a decoded value contains (itself, or what a wrapper holds)."""
+    """Yield the log records a decoded value contains (itself, or what a wrapper holds).
+
+    A ``{"Records": ...}`` wrapper whose value is not a list yields a NotRecords note instead.
+    """
     if isinstance(value, list):
         for element in value:
             yield from unwrap(element)
@@ -157,9 +202,13 @@ def unwrap(value: Any) -> Iterator[Any]:
         yield value
         return
 
-    records = value.get("Records")
-    if isinstance(records, list) and len(value) == 1:
-        yield from records
+    records = value.get("Records", _ABSENT)
+    if len(value) == 1 and records is not _ABSENT:
+        if isinstance(records, list):
+            yield from records
+        else:
+            kind = type(records).__name__ if records is not None else "null"
+            yield NotRecords(f'"Records" is not a list (it is {_JSON_KINDS.get(kind, kind)})')
         return
     events = value.get("events")
     if isinstance(events, list) and all(isinstance(e, dict) and "message" in e for e in events):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import textwrap
 from dataclasses import asdict
-from typing import Any
+from typing import IO, Any
 
 from sigma_llmjack.replay.results import Match, ReplayResult
 
@@ -34,18 +36,80 @@ def match_lines(match: Match) -> list[str]:
     return lines
 
 
+class TextWriter:
+    """Write matches as text the moment they are found, then the summary.
+
+    With ``max_per_rule`` set, the matches of a rule past that number are counted, not printed,
+    and the summary says how many were left out.
+    """
+
+    def __init__(self, stream: IO[str], max_per_rule: int | None = None) -> None:
+        self.stream = stream
+        self.max_per_rule = max_per_rule
+        self.printed: dict[str, int] = {}
+        self.suppressed: dict[str, int] = {}
+
+    def write(self, match: Match) -> None:
+        """Print one match, unless its rule already printed ``max_per_rule`` matches."""
+        printed = self.printed.get(match.rule_id, 0)
+        if self.max_per_rule is not None and printed >= self.max_per_rule:
+            self.suppressed[match.rule_id] = self.suppressed.get(match.rule_id, 0) + 1
+            return
+        self.printed[match.rule_id] = printed + 1
+        self.stream.write("\n".join(match_lines(match)) + "\n\n")
+
+    def finish(self, result: ReplayResult, files: int | None = None) -> None:
+        """Print the summary."""
+        lines = summary_lines(result, files, self.suppressed)
+        self.stream.write("\n".join(lines) + "\n")
+
+
+class JsonWriter:
+    """Write one JSON document ``{"matches": [...], "summary": {...}}`` while matches arrive.
+
+    Each match is written when it is found, so the document is valid only once ``finish`` has
+    written the summary and the closing brace.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def write(self, match: Match) -> None:
+        """Write one match as the next element of the ``matches`` array."""
+        opening = '{\n  "matches": [\n' if self.count == 0 else ",\n"
+        self.count += 1
+        self.stream.write(opening + _indented(match.to_dict(), 4))
+
+    def finish(self, result: ReplayResult, files: int | None = None) -> None:
+        """Close the ``matches`` array and write the summary."""
+        head = '{\n  "matches": [],\n' if self.count == 0 else "\n  ],\n"
+        summary = _indented(result_document(result, files, with_matches=False)["summary"], 2)
+        self.stream.write(head + '  "summary": ' + summary.lstrip() + "\n}\n")
+
+
+def _indented(value: Any, indent: int) -> str:
+    text = json.dumps(value, indent=2)
+    return textwrap.indent(text, " " * indent)
+
+
 def format_text(result: ReplayResult, files: int | None = None) -> str:
     """Format every match, then a summary of records, skipped records and rules."""
-    lines: list[str] = []
+    stream = io.StringIO()
+    writer = TextWriter(stream)
     for match in result.matches:
-        lines.extend(match_lines(match))
-        lines.append("")
-    lines.extend(summary_lines(result, files))
-    return "\n".join(lines)
+        writer.write(match)
+    writer.finish(result, files)
+    return stream.getvalue().rstrip("\n")
 
 
-def summary_lines(result: ReplayResult, files: int | None = None) -> list[str]:
-    """Format the summary: counts, skipped records with reasons, matches and unevaluated rules."""
+def summary_lines(
+    result: ReplayResult, files: int | None = None, suppressed: dict[str, int] | None = None
+) -> list[str]:
+    """Format the summary: counts, skipped records with reasons, matches and unevaluated rules.
+
+    ``suppressed`` maps a rule id to the number of its matches that were counted, not printed.
+    """
     read = f"records read: {result.records}"
     if files is not None:
         read += f" from {files} file(s)"
@@ -66,10 +130,13 @@ def summary_lines(result: ReplayResult, files: int | None = None) -> list[str]:
 
     total = result.rules_evaluated + len(result.errors)
     lines.append(f"  rules evaluated: {result.rules_evaluated} of {total}")
-    lines.append(f"  matches: {len(result.matches)}")
-    titles = {match.rule_id: match.title for match in result.matches}
-    for rule_id, count in sorted(result.matches_per_rule().items()):
-        lines.append(f"    {count:>6}  {titles[rule_id]} ({rule_id})")
+    counts = result.matches_per_rule()
+    lines.append(f"  matches: {sum(counts.values())}")
+    for rule_id, count in sorted(counts.items()):
+        line = f"    {count:>6}  {result.match_titles[rule_id]} ({rule_id})"
+        if suppressed and suppressed.get(rule_id):
+            line += f", {suppressed[rule_id]} not printed (--max-matches-per-rule)"
+        lines.append(line)
     for rule_id, reasons in sorted(result.diagnostics.items()):
         for reason, count in sorted(reasons.items()):
             lines.append(f"  rule {rule_id} set aside {count} event(s): {reason}")
@@ -80,10 +147,13 @@ def summary_lines(result: ReplayResult, files: int | None = None) -> list[str]:
     return lines
 
 
-def result_document(result: ReplayResult, files: int | None = None) -> dict[str, Any]:
+def result_document(
+    result: ReplayResult, files: int | None = None, with_matches: bool = True
+) -> dict[str, Any]:
     """Return the result as a JSON-ready dictionary with ``matches`` and ``summary``."""
+    matches = [match.to_dict() for match in result.matches] if with_matches else []
     return {
-        "matches": [match.to_dict() for match in result.matches],
+        "matches": matches,
         "summary": {
             "files": files,
             "records_read": result.records,
@@ -99,4 +169,9 @@ def result_document(result: ReplayResult, files: int | None = None) -> dict[str,
 
 def format_json(result: ReplayResult, files: int | None = None) -> str:
     """Format the result as one indented JSON document."""
-    return json.dumps(result_document(result, files), indent=2, sort_keys=False)
+    stream = io.StringIO()
+    writer = JsonWriter(stream)
+    for match in result.matches:
+        writer.write(match)
+    writer.finish(result, files)
+    return stream.getvalue().rstrip("\n")

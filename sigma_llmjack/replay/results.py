@@ -62,11 +62,15 @@ class Match:
 
 @dataclass
 class Skipped:
-    """A record that was not loaded, with its file and line, or a file (line None) not read."""
+    """A record that was not loaded, with its file and line, or a file (line None) not read.
+
+    ``unreadable`` marks a file that could not be read at all, as opposed to one cut short.
+    """
 
     source: str | None
     line: int | None
     reason: str
+    unreadable: bool = False
 
 
 @dataclass
@@ -80,6 +84,14 @@ class ReplayResult:
     rules_evaluated: int = 0
     # Rule id -> reason -> count of events the correlation SQL set aside (no time, no group key).
     diagnostics: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Rule id -> number of matches and title, also when the matches were streamed, not kept.
+    match_counts: dict[str, int] = field(default_factory=dict)
+    match_titles: dict[str, str] = field(default_factory=dict)
+
+    def count_match(self, match: Match) -> None:
+        """Count one match of its rule."""
+        self.match_counts[match.rule_id] = self.match_counts.get(match.rule_id, 0) + 1
+        self.match_titles.setdefault(match.rule_id, match.title)
 
     def file_errors(self) -> list[Skipped]:
         """Return the notes about whole files: not readable, or cut short by damaged data."""
@@ -91,10 +103,7 @@ class ReplayResult:
 
     def matches_per_rule(self) -> dict[str, int]:
         """Return the number of matches of each rule id that matched at least once."""
-        counts: dict[str, int] = {}
-        for match in self.matches:
-            counts[match.rule_id] = counts.get(match.rule_id, 0) + 1
-        return counts
+        return dict(self.match_counts)
 
 
 @dataclass(slots=True)

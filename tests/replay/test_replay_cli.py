@@ -154,3 +154,23 @@ def test_many_skipped_records_capped(tmp_path: Path) -> None:
     document = json.loads(llmjack("--format", "json", "--rules", rules, str(log)).stdout)
     assert len(document["summary"]["records_skipped"]) == 30
     assert document["summary"]["records_read"] == 1
+
+
+def test_stdin_named_twice_rejected(tmp_path: Path) -> None:
+    done = llmjack("-", "-", stdin=json.dumps(cloudtrail(time=at(1))))
+    assert done.returncode == 2
+    assert "standard input" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_folder_counted_as_unreadable_only(tmp_path: Path) -> None:
+    log = write_lines(tmp_path / "trail.jsonl", [cloudtrail(time=at(1))])
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    done = llmjack("--rules", str(DETECTION / "invoke_not_denied.yml"), str(folder), str(log))
+    assert done.returncode == 2
+    assert "records read: 1 from 1 file(s)" in done.stdout
+    assert "files not read or cut short: 1" in done.stdout
+    assert "records skipped: 0" in done.stdout
+    assert f"{folder}: is a folder" in done.stderr

@@ -260,3 +260,33 @@ def test_lone_surrogate_escape_stored(tmp_path: Path) -> None:
     assert result.skipped == []
     assert result.records == 2
     assert [match.line for match in result.matches] == [2]
+
+
+@pytest.mark.parametrize("value", ['{"a": 1}', "null", '"text"', "3"])
+def test_records_not_a_list_reported(tmp_path: Path, value: str) -> None:
+    text = json.dumps(RECORDS[0]) + '\n{"Records": ' + value + "}\n" + json.dumps(RECORDS[1])
+    records, skipped = read(write(tmp_path, "records.jsonl", text))
+    assert event_ids(records) == ["event-0", "event-1"]
+    assert len(skipped) == 1
+    assert skipped[0].line == 2
+    assert skipped[0].reason.startswith('"Records" is not a list')
+
+
+def test_binary_file_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "image.bin"
+    path.write_bytes(bytes(range(256)) * 8)
+    records, skipped = read(path)
+    assert records == []
+    assert len(skipped) == 1
+    assert skipped[0].line is None
+    assert skipped[0].unreadable
+    assert "not JSON text" in skipped[0].reason
+
+
+def test_undecodable_bytes_inside_log_still_read(tmp_path: Path) -> None:
+    text = json.dumps(RECORDS[0]).encode() + b"\n" + json.dumps(RECORDS[1]).encode()
+    path = tmp_path / "damaged.jsonl"
+    path.write_bytes(text.replace(b"Boto3", b"Bo\xfft\xfe3"))
+    records, skipped = read(path)
+    assert event_ids(records) == ["event-0", "event-1"]
+    assert skipped == []
