@@ -72,8 +72,8 @@ class JsonScanner:
 
     # Reading and positions
 
-    def _fill(self) -> bool:
-        chunk = self.stream.read(CHUNK_CHARS)
+    def _fill(self, size: int = CHUNK_CHARS) -> bool:
+        chunk = self.stream.read(size)
         if not chunk:
             self.eof = True
             return False
@@ -193,7 +193,10 @@ class JsonScanner:
             try:
                 value, end = self._decoder.raw_decode(self.buffer, self.pos)
             except json.JSONDecodeError as error:
-                if self._may_be_cut(error) and self._fill():
+                # Reading as much again as the value has so far keeps a long value linear:
+                # every retry decodes from the value's start, and retries double the window.
+                more = max(CHUNK_CHARS, len(self.buffer) - self.pos)
+                if self._may_be_cut(error) and self._fill(more):
                     continue
                 reason = f"{self._where()}invalid JSON: {error.msg}"
                 raise MalformedValue(line, reason, self.pos) from None

@@ -290,3 +290,24 @@ def test_undecodable_bytes_inside_log_still_read(tmp_path: Path) -> None:
     records, skipped = read(path)
     assert event_ids(records) == ["event-0", "event-1"]
     assert skipped == []
+
+
+def test_long_string_decoded_few_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    long_record = dict(RECORDS[1], requestParameters={"prompt": "x" * (4 << 20)})
+    text = "\n".join(json.dumps(record) for record in (RECORDS[0], long_record, RECORDS[2]))
+    path = write(tmp_path, "long.jsonl", text)
+    calls = 0
+    original = scanner_module.json.JSONDecoder.raw_decode
+
+    def counting(self: json.JSONDecoder, *args: object) -> object:
+        nonlocal calls
+        calls += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(scanner_module.json.JSONDecoder, "raw_decode", counting)
+    records, skipped = read(path)
+    assert event_ids(records) == IDS
+    assert skipped == []
+    assert len(records[1].record["requestParameters"]["prompt"]) == 4 << 20
+    # One chunk at a time would retry the cut value 4 MiB / 64 KiB = 64 times.
+    assert calls < 16
