@@ -20,24 +20,8 @@ SAMPLES = REPO / "tests" / "fixtures" / "samples"
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """Build the wheel and install it, without dependencies, into a fresh target folder."""
-    work = tmp_path_factory.mktemp("wheel")
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    wheels = list((work / "dist").glob("sigma_llmjack-*.whl"))
-    assert len(wheels) == 1, wheels
-    target = work / "site"
-    subprocess.run(
-        [*pip, "install", "--no-deps", "--target", str(target), str(wheels[0])],
-        check=True,
-        capture_output=True,
-    )
-    return target
+def installed(installed_wheel: Path) -> Path:
+    return installed_wheel
 
 
 def llmjack(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from convert_paths import REPO_ROOT
 
 from sigma_llmjack.pack import rule_files
 
@@ -25,27 +24,11 @@ LLMJACK = Path(sys.executable).parent / "llmjack"
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the wheel and install it without dependencies into a fresh folder."""
-    work = tmp_path_factory.mktemp("plugin-wheel")
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    dist = work / "dist"
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(REPO_ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    wheels = list(dist.glob("sigma_llmjack-*.whl"))
-    assert len(wheels) == 1, wheels
-    target = work / "site"
-    subprocess.run(
-        [*pip, "install", "--no-deps", "--target", str(target), str(wheels[0])],
-        check=True,
-        capture_output=True,
-    )
-    assert (target / "sigma" / "pipelines" / "llmjack" / "__init__.py").is_file()
-    assert not (target / "sigma" / "__init__.py").exists()
-    return target
+def installed(installed_wheel: Path) -> Path:
+    """The wheel installed without dependencies, checked for the namespace package layout."""
+    assert (installed_wheel / "sigma" / "pipelines" / "llmjack" / "__init__.py").is_file()
+    assert not (installed_wheel / "sigma" / "__init__.py").exists()
+    return installed_wheel
 
 
 @pytest.fixture

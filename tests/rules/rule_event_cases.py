@@ -67,7 +67,7 @@ class RuleCase:
 
 def rule_files() -> list[Path]:
     """Return every rule file of the Bedrock pack, sorted."""
-    return sorted(RULES_DIR.glob("*.yml"))
+    return sorted(RULES_DIR.rglob("*.yml"))
 
 
 def case_file(rule_file: Path) -> Path:
