@@ -15,11 +15,13 @@ from typing import Any
 from sigma.backends.sqlite import sqliteBackend
 from sigma.backends.sqlite.correlation import numeric
 from sigma.collection import SigmaCollection
+from sigma.conditions import ConditionFieldEqualsValueExpression
+from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
 from sigma_llmjack.config import SiteConfig
-from sigma_llmjack.replay.database import ID_COLUMN, TABLE, TIME_COLUMN
+from sigma_llmjack.replay.database import CIDR_FUNCTION, ID_COLUMN, TABLE, TIME_COLUMN
 
 OUTPUT_FORMAT = "zircolite"
 
@@ -34,6 +36,17 @@ class ReplayBackend(sqliteBackend):
     """
 
     compare_op_expression = "(" + numeric("{field}") + ") {operator} {value}"
+
+    def convert_condition_field_eq_val_cidr(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """Match a CIDR network with replay's SQL function instead of text prefixes.
+
+        The sqlite backend expands a network into ``LIKE`` prefixes, which only match
+        addresses written in canonical form, so ``2001:0db8::1`` escaped ``2001:db8::/32``.
+        """
+        network = str(cond.value.network)
+        return f"{CIDR_FUNCTION}({self.escape_and_quote_field(cond.field)}, '{network}')"
 
 
 @dataclass

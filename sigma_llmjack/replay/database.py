@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ TIME_COLUMN = "_replay_time"
 SOURCE_COLUMN = "_replay_source"
 LINE_COLUMN = "_replay_line"
 INTERNAL_COLUMNS = (TIME_COLUMN, SOURCE_COLUMN, LINE_COLUMN)
+# SQL function that tests an address against a CIDR network, registered on every connection.
+CIDR_FUNCTION = "CIDR_MATCH"
 
 BATCH_SIZE = 5000
 # SQLite calls the stop check every this many virtual machine instructions, about every
@@ -54,6 +57,34 @@ def _compiled_pattern(pattern: str) -> re.Pattern[str] | None:
         return re.compile(pattern)
     except re.error:
         return None
+
+
+@lru_cache(maxsize=256)
+def _network(text: str) -> IPv4Network | IPv6Network:
+    return ip_network(text, strict=False)
+
+
+def cidr_match(value: Any, network: str) -> bool | None:
+    """Implement SQL ``CIDR_MATCH(value, network)``: is the address ``value`` in ``network``?
+
+    Any spelling of an address counts (``2001:0DB8::1`` is in ``2001:db8::/32``). A value that
+    is not an address, such as ``bedrock.amazonaws.com``, does not match; NULL stays NULL.
+    """
+    if value is None:
+        return None
+    try:
+        address = ip_address(str(value).strip())
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address in _network(network)
+
+
+def register_functions(connection: sqlite3.Connection) -> None:
+    """Register the SQL functions replay's rule SQL calls: REGEXP and CIDR_MATCH."""
+    connection.create_function("REGEXP", 2, regexp, deterministic=True)
+    connection.create_function(CIDR_FUNCTION, 2, cidr_match, deterministic=True)
 
 
 def regexp(pattern: str | None, value: Any) -> bool | None:
@@ -130,7 +161,7 @@ class EventStore:
         self.path = Path(self._folder) / "events.sqlite3"
         self.connection = sqlite3.connect(self.path, isolation_level=None)
         self.stop.watch(self.connection)
-        self.connection.create_function("REGEXP", 2, regexp, deterministic=True)
+        register_functions(self.connection)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
             self.connection.execute(f"PRAGMA {pragma}")
         self._readers: list[sqlite3.Connection] = []
@@ -145,7 +176,7 @@ class EventStore:
         """
         uri = self.path.as_uri() + "?mode=ro"
         reader = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        reader.create_function("REGEXP", 2, regexp, deterministic=True)
+        register_functions(reader)
         reader.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self.stop.watch(reader)
         self._readers.append(reader)

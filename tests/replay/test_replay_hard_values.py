@@ -119,3 +119,16 @@ def test_cidr_ipv6(tmp_path: Path) -> None:
     result = replay_events(events, [rule])
     assert result.errors == []
     assert [match.source_ip for match in result.matches] == addresses[:3]
+
+
+def test_cidr_any_address_spelling(tmp_path: Path) -> None:
+    rule = tmp_path / "rule.yml"
+    value = "\n            - '10.0.0.0/8'\n            - '2001:db8::/32'"
+    rule.write_text(RULE.format(field="sourceIPAddress|cidr", value=value))
+    matching = ["2001:0db8::1", "2001:DB8::5", "2001:db8:1::5", "::ffff:10.1.2.3", " 10.0.0.1"]
+    other = ["2001:0db9::1", "bedrock.amazonaws.com", "AWS Internal", "10.0.0.1/8", ""]
+    events = [cloudtrail(sourceIPAddress=address) for address in matching + other]
+    events.append(cloudtrail(sourceIPAddress=None))
+    result = replay_events(events, [rule])
+    assert result.errors == []
+    assert [match.source_ip for match in result.matches] == matching
