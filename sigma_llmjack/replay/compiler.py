@@ -22,6 +22,7 @@ from sigma.rule import SigmaRule
 
 from sigma_llmjack.config import SiteConfig
 from sigma_llmjack.replay.database import CIDR_FUNCTION, ID_COLUMN, TABLE, TIME_COLUMN
+from sigma_llmjack.replay.windows import WindowPlan, window_plan
 
 OUTPUT_FORMAT = "zircolite"
 
@@ -74,6 +75,8 @@ class CompiledRule:
     group_by: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     source: str | None = None
+    # The plan's windows, when replay slides them itself instead of the backend's SQL.
+    windows: WindowPlan | None = None
 
 
 @dataclass
@@ -156,6 +159,7 @@ def _compiled(rule: SigmaRule | SigmaCorrelationRule, outputs: list[Any]) -> Com
             {name for names in compiled.plan["required_fields"].values() for name in names}
         )
         compiled.prefilter = correlation_prefilter(rule, compiled.plan)
+        compiled.windows = window_plan(compiled.plan)
     else:
         compiled.queries = [query for output in outputs for query in output["rule"]]
         compiled.fields = list(first.get("required_fields") or [])

@@ -26,6 +26,7 @@ from sigma_llmjack.replay.database import (
     quote_identifier,
 )
 from sigma_llmjack.replay.results import REPORT_FIELDS, Match, report_columns
+from sigma_llmjack.replay.windows import run_windows
 
 # A correlation match lists at most this many distinct values of one report field.
 MAX_LISTED_VALUES = 5
@@ -60,7 +61,7 @@ def run_correlation(
     """
     assert rule.plan is not None
     if rule.prefilter is None:
-        alerts, diagnostics = execute_plan(connection, rule.plan, include_events=False)
+        episodes, diagnostics = _run_plan(connection, rule)
     else:
         # The plan reads the table by its unqualified name, and SQLite looks a name up in the
         # temp schema first, so this view hands the plan only the rows that can take part.
@@ -68,15 +69,36 @@ def run_correlation(
             f"CREATE TEMP VIEW {TABLE} AS SELECT * FROM main.{TABLE} WHERE {rule.prefilter}"
         )
         try:
-            alerts, diagnostics = execute_plan(connection, rule.plan, include_events=False)
+            episodes, diagnostics = _run_plan(connection, rule)
         finally:
             connection.execute(f"DROP VIEW temp.{TABLE}")
     counted = {reason: count for reason, count in diagnostics.items() if count}
 
-    episodes = merge_alerts(alerts)
     wanted = set().union(*(episode.event_ids for episode in episodes))
     events = fetch_events(connection, wanted, _event_columns(rule))
     return [_episode_match(rule, episode, events) for episode in episodes], counted
+
+
+def _run_plan(
+    connection: sqlite3.Connection, rule: CompiledRule
+) -> tuple[list[Episode], dict[str, int]]:
+    assert rule.plan is not None
+    if rule.windows is None:
+        alerts, diagnostics = execute_plan(connection, rule.plan, include_events=False)
+        return merge_alerts(alerts), diagnostics
+    found, diagnostics = run_windows(connection, rule.plan, rule.windows)
+    episodes = [
+        Episode(
+            group_keys=dict(zip(rule.group_by, episode.group_keys, strict=False)),
+            start=episode.start,
+            end=episode.end,
+            first_time=episode.first_time,
+            metric=episode.metric,
+            event_ids={f"0:{row_id}" for row_id in episode.row_ids},
+        )
+        for episode in found
+    ]
+    return episodes, diagnostics
 
 
 def fetch_events(

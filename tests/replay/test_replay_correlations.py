@@ -212,3 +212,39 @@ def test_negated_temporal_reads_every_row() -> None:
 
     pack = compile_paths([*BASES, EXTENDED / "invoke_without_listing.yml"], load_config())
     assert [rule.prefilter for rule in pack.rules] == [None]
+
+
+def test_sliding_windows_equal_backend_sql() -> None:
+    import random
+
+    from sigma_llmjack.config import load_config
+    from sigma_llmjack.replay import replay_records
+    from sigma_llmjack.replay.compiler import compile_paths
+    from sigma_llmjack.replay.results import SourcedRecord
+
+    generator = random.Random(7)
+    events = []
+    for _ in range(300):
+        minute, second = generator.randrange(180), generator.choice([0, 0, 30])
+        key = generator.choice([ACCESS_KEY, OTHER_KEY, ACCESS_KEY.lower()])
+        address = f"198.51.100.{generator.randrange(4)}"
+        if generator.random() < 0.2:
+            record = cloudtrail("ListFoundationModels", at(minute, second))
+            record["userIdentity"] = {"accessKeyId": key}
+        else:
+            record = invoke(at(minute, second), key=key, address=address.upper())
+        events.append(record)
+    pack = compile_paths([CORRELATION], load_config())
+    assert len([rule for rule in pack.rules if rule.windows is not None]) == 3
+
+    def replay() -> list:
+        records = (SourcedRecord(event, None, line) for line, event in enumerate(events, 1))
+        return replay_records(records, pack=pack).matches
+
+    sliding = replay()
+    for rule in pack.rules:
+        rule.windows = None
+    backend = replay()
+    assert len(sliding) > 3
+    assert {match.rule_id for match in sliding} == {EVENT_COUNT_ID, VALUE_COUNT_ID, TEMPORAL_ID}
+    assert sliding == backend
