@@ -18,10 +18,12 @@ from sigma.collection import SigmaCollection
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from sigma_llmjack.config import SiteConfig
 from sigma_llmjack.replay.database import CIDR_FUNCTION, ID_COLUMN, TABLE, TIME_COLUMN
+from sigma_llmjack.replay.first_seen import FirstSeen
 from sigma_llmjack.replay.windows import WindowPlan, window_plan
 
 OUTPUT_FORMAT = "zircolite"
@@ -77,6 +79,8 @@ class CompiledRule:
     source: str | None = None
     # The plan's windows, when replay slides them itself instead of the backend's SQL.
     windows: WindowPlan | None = None
+    # For a first-seen rule, the fields whose values must be new and the history window.
+    first_seen: FirstSeen | None = None
 
 
 @dataclass
@@ -140,7 +144,11 @@ def _convert(
         # A detection that only feeds correlations (generate: false) has no output of its own.
         pack.not_generated += 1
         return None
-    return _compiled(rule, outputs)
+    try:
+        return _compiled(rule, outputs)
+    except SigmaError as error:  # an invalid llmjack_new_terms attribute
+        pack.errors.append(_rule_error(rule, error))
+        return None
 
 
 def _compiled(rule: SigmaRule | SigmaCorrelationRule, outputs: list[Any]) -> CompiledRule:
@@ -163,6 +171,9 @@ def _compiled(rule: SigmaRule | SigmaCorrelationRule, outputs: list[Any]) -> Com
     else:
         compiled.queries = [query for output in outputs for query in output["rule"]]
         compiled.fields = list(first.get("required_fields") or [])
+        compiled.first_seen = FirstSeen.from_rule(rule)
+        if compiled.first_seen is not None:
+            compiled.fields += [f for f in compiled.first_seen.fields if f not in compiled.fields]
     return compiled
 
 

@@ -21,6 +21,7 @@ from sigma_llmjack.replay.database import (
     EventStore,
     quote_identifier,
 )
+from sigma_llmjack.replay.first_seen import FirstSeenFilter
 from sigma_llmjack.replay.results import (
     REPORT_FIELDS,
     Match,
@@ -197,9 +198,18 @@ def _run_detection(connection: sqlite3.Connection, rule: CompiledRule, emit: Mat
         rows = f"(SELECT * FROM main.{TABLE} WHERE {ID_COLUMN} IN ({ids}))"
     order = f"COALESCE({quote_identifier(TIME_COLUMN)}, ''), COALESCE({SOURCE_COLUMN}, ''), "
     order += f"COALESCE({LINE_COLUMN}, 0), {ID_COLUMN}"
-    sql = f"SELECT {_selected_columns()} FROM {rows} ORDER BY {order}"
+    selected = _selected_columns()
+    first_seen = FirstSeenFilter(rule.first_seen) if rule.first_seen is not None else None
+    if first_seen is not None:
+        selected += ", " + ", ".join(quote_identifier(name) for name in first_seen.rule.fields)
+    sql = f"SELECT {selected} FROM {rows} ORDER BY {order}"
     for row in connection.execute(sql):
         _row_id, time, source, line, *values = row
+        if first_seen is not None:
+            terms = values[len(REPORT_FIELDS) :]
+            values = values[: len(REPORT_FIELDS)]
+            if not first_seen.is_new(time, terms):
+                continue
         report = dict(zip(REPORT_FIELDS, values, strict=True))
         emit(
             Match(
