@@ -174,3 +174,26 @@ def test_folder_counted_as_unreadable_only(tmp_path: Path) -> None:
     assert "files not read or cut short: 1" in done.stdout
     assert "records skipped: 0" in done.stdout
     assert f"{folder}: is a folder" in done.stderr
+
+
+def test_empty_rules_folder_rejected(tmp_path: Path) -> None:
+    log = write_lines(tmp_path / "trail.jsonl", [cloudtrail()])
+    empty = tmp_path / "no-rules"
+    empty.mkdir()
+    done = llmjack("--rules", str(empty), str(log))
+    assert done.returncode == 2
+    assert str(empty) in done.stderr
+    assert "rules evaluated" not in done.stdout
+
+
+def test_deeply_nested_request_skipped(tmp_path: Path) -> None:
+    nested = '{"a":' * 100_000 + "1" + "}" * 100_000
+    deep = json.dumps(cloudtrail(time=at(2)))[:-1] + ', "requestParameters": ' + nested + "}"
+    log = write_lines(tmp_path / "trail.jsonl", [cloudtrail(time=at(1))], deep + "\n")
+    log.write_text(log.read_text() + json.dumps(cloudtrail(time=at(3))) + "\n")
+    done = llmjack("--rules", str(DETECTION / "invoke_not_denied.yml"), str(log))
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "records read: 2 from 1 file(s)" in done.stdout
+    assert "records skipped: 1" in done.stdout
+    assert f"{log}, line 2: JSON nested too deeply to decode" in done.stdout
+    assert "Traceback" not in done.stderr
