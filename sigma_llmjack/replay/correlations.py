@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -30,8 +31,6 @@ from sigma_llmjack.replay.windows import run_windows
 
 # A correlation match lists at most this many distinct values of one report field.
 MAX_LISTED_VALUES = 5
-# Evidence events are fetched this many row ids per query.
-FETCH_CHUNK = 10_000
 
 
 @dataclass
@@ -43,12 +42,14 @@ class Episode:
     end: float
     first_time: float
     metric: float
-    event_ids: set[str] = field(default_factory=set)
+    # Row ids of the records behind the episode in the ``logs`` table.
+    row_ids: set[int] = field(default_factory=set)
 
     def absorb(self, alert: dict[str, Any]) -> None:
         self.end = max(self.end, alert["window_end"])
         self.metric = max(self.metric, alert["metric_value"])
-        self.event_ids.update(alert["event_ids"])
+        # The plan names an event "<source table>:<row id>"; replay has one table.
+        self.row_ids.update(int(event_id.split(":", 1)[1]) for event_id in alert["event_ids"])
 
 
 def run_correlation(
@@ -74,9 +75,12 @@ def run_correlation(
             connection.execute(f"DROP VIEW temp.{TABLE}")
     counted = {reason: count for reason, count in diagnostics.items() if count}
 
-    wanted = set().union(*(episode.event_ids for episode in episodes))
-    events = fetch_events(connection, wanted, _event_columns(rule))
-    return [_episode_match(rule, episode, events) for episode in episodes], counted
+    columns = _event_columns(rule)
+    matches = [
+        _episode_match(rule, episode, episode_events(connection, episode, columns))
+        for episode in episodes
+    ]
+    return matches, counted
 
 
 def _run_plan(
@@ -94,30 +98,30 @@ def _run_plan(
             end=episode.end,
             first_time=episode.first_time,
             metric=episode.metric,
-            event_ids={f"0:{row_id}" for row_id in episode.row_ids},
+            row_ids=episode.row_ids,
         )
         for episode in found
     ]
     return episodes, diagnostics
 
 
-def fetch_events(
-    connection: sqlite3.Connection, event_ids: set[str], columns: list[str]
-) -> dict[str, dict[str, Any]]:
-    """Return the given columns of the evidence events, by the plan's event id.
+def episode_events(
+    connection: sqlite3.Connection, episode: Episode, columns: list[str]
+) -> Iterator[dict[str, Any]]:
+    """Yield the given columns of the records behind an episode, in order of time and row id.
 
-    The plan names an event ``<source table>:<row id>``. Replay has one table, so the row id is
-    the table's integer primary key and each chunk of ids is one indexed lookup.
+    The rows stream from SQLite, so an episode of a million records is never held in memory;
+    only its row ids are, as one JSON array parameter.
     """
-    row_ids = sorted({int(event_id.split(":", 1)[1]) for event_id in event_ids})
     select = ", ".join(quote_identifier(column) for column in columns)
-    sql = f"SELECT {select} FROM main.{TABLE} WHERE {ID_COLUMN} IN (SELECT value FROM json_each(?))"
-    events: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(row_ids), FETCH_CHUNK):
-        chunk = json.dumps(row_ids[start : start + FETCH_CHUNK])
-        for row in connection.execute(sql, (chunk,)):
-            events[f"0:{row[0]}"] = dict(zip(columns, row, strict=True))
-    return events
+    sql = (
+        f"SELECT {select} FROM main.{TABLE} "
+        f"WHERE {ID_COLUMN} IN (SELECT value FROM json_each(?)) "
+        f"ORDER BY COALESCE({quote_identifier(TIME_COLUMN)}, ''), {ID_COLUMN}"
+    )
+    row_ids = json.dumps(sorted(episode.row_ids))
+    for row in connection.execute(sql, (row_ids,)):
+        yield dict(zip(columns, row, strict=True))
 
 
 def _event_columns(rule: CompiledRule) -> list[str]:
@@ -154,49 +158,62 @@ def merge_alerts(alerts: list[dict[str, Any]]) -> list[Episode]:
     return episodes
 
 
-def _episode_match(
-    rule: CompiledRule, episode: Episode, events_by_id: dict[str, dict[str, Any]]
-) -> Match:
-    found = [events_by_id[event_id] for event_id in episode.event_ids if event_id in events_by_id]
-    events = sorted(
-        found,
-        key=lambda event: (event.get(TIME_COLUMN) or "", event.get(ID_COLUMN) or 0),
-    )
-    report = {name: _summary(events, columns) for name, columns in REPORT_FIELDS.items()}
-    group = {}
+@dataclass
+class _Distinct:
+    """The distinct values of one report field in order of first appearance."""
+
+    listed: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, value: str | None) -> None:
+        if value is None or value in self.seen:
+            return
+        self.seen.add(value)
+        if len(self.listed) < MAX_LISTED_VALUES:
+            self.listed.append(value)
+
+    def text(self) -> str | None:
+        if not self.listed:
+            return None
+        extra = len(self.seen) - len(self.listed)
+        listed = ", ".join(self.listed)
+        return f"{listed} (+{extra} more)" if extra > 0 else listed
+
+
+def _episode_match(rule: CompiledRule, episode: Episode, events: Iterator[dict[str, Any]]) -> Match:
+    """Summarise an episode's records, read once in order of time, into one match."""
+    distinct = {name: _Distinct() for name in REPORT_FIELDS}
+    # The backend lower-cases text group keys; the records keep the original spelling.
+    group: dict[str, Any] = dict.fromkeys(rule.group_by)
+    first: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    for event in events:
+        if not first:
+            first = event
+        last = event
+        for name, columns in REPORT_FIELDS.items():
+            distinct[name].add(next((event[c] for c in columns if event.get(c) is not None), None))
+        for column in rule.group_by:
+            if group[column] is None:
+                group[column] = event.get(column)
     for column in rule.group_by:
-        # The backend lower-cases text group keys; the events hold the original spelling.
-        original = next((e[column] for e in events if e.get(column) is not None), None)
-        group[column] = original if original is not None else episode.group_keys.get(column)
-    first = events[0] if events else {}
+        if group[column] is None:
+            group[column] = episode.group_keys.get(column)
     return Match(
         rule_id=rule.rule_id,
         title=rule.title,
         level=rule.level,
         correlation=True,
         time=iso_from_seconds(episode.first_time),
-        event_count=len(episode.event_ids),
+        event_count=len(episode.row_ids),
         metric=episode.metric,
         group=group,
         window_start=first.get(TIME_COLUMN),
-        window_end=events[-1].get(TIME_COLUMN) if events else None,
+        window_end=last.get(TIME_COLUMN),
         source=first.get(SOURCE_COLUMN),
         line=first.get(LINE_COLUMN),
-        **report,
+        **{name: values.text() for name, values in distinct.items()},
     )
-
-
-def _summary(events: list[dict[str, Any]], columns: tuple[str, ...]) -> str | None:
-    distinct: list[str] = []
-    for event in events:
-        value = next((event[c] for c in columns if event.get(c) is not None), None)
-        if value is not None and value not in distinct:
-            distinct.append(value)
-    if not distinct:
-        return None
-    listed = ", ".join(distinct[:MAX_LISTED_VALUES])
-    extra = len(distinct) - MAX_LISTED_VALUES
-    return f"{listed} (+{extra} more)" if extra > 0 else listed
 
 
 def iso_from_seconds(seconds: float | None) -> str | None:
