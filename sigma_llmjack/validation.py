@@ -336,6 +336,30 @@ def placeholder_findings(collection: SigmaCollection, config: SiteConfig) -> lis
     return findings
 
 
+def site_option_findings(config: SiteConfig) -> list[Finding]:
+    """Report splunk and elastic site options that ``llmjack convert`` would refuse.
+
+    The same option classes as the converter read the options, so both accept the same values.
+    """
+    from sigma_llmjack.pipelines.elastic import ElasticOptions
+    from sigma_llmjack.pipelines.schedule import ScheduleSettings
+    from sigma_llmjack.pipelines.splunk import SplunkOptions
+
+    origin = config.sources[-1] if config.sources else "site configuration"
+    readers = (
+        (SplunkOptions.from_mapping, config.splunk),
+        (ScheduleSettings.from_mapping, config.splunk),
+        (ElasticOptions.from_mapping, config.elastic),
+    )
+    findings = []
+    for read, options in readers:
+        try:
+            read(options)
+        except ValueError as error:
+            findings.append(Finding.error(origin, None, "site-option", str(error)))
+    return findings
+
+
 def check_rules(paths: Iterable[str | Path], config: SiteConfig) -> CheckReport:
     """Validate rule files offline and return every finding.
 
@@ -351,6 +375,7 @@ def check_rules(paths: Iterable[str | Path], config: SiteConfig) -> CheckReport:
         report.findings.append(Finding.error(str(error.folder), None, "rule-files", message))
         return report
     report = CheckReport(files=len(files))
+    report.findings += site_option_findings(config)
     parsed = [parse_file(path, report.findings) for path in files]
     report.rules = sum(len(item.documents) for item in parsed)
     report.findings += convention_findings(parsed)

@@ -48,7 +48,7 @@ def convert(
     """Convert RULES (files or folders; the bundled pack if none) for one target.
 
     Rules the target cannot express are listed on stderr with id, title and reason. The exit
-    status is 1 when any rule failed and 0 otherwise.
+    status is 1 when any rule failed or none converted, and 0 otherwise.
     """
     from sigma_llmjack.config import load_config
     from sigma_llmjack.convert import convert_rules
@@ -57,7 +57,11 @@ def convert(
     config = load_config(config_path)
     result = convert_rules(target, format_name, config, rules)
 
-    if output_dir is not None:
+    if not result.converted:
+        # A savedsearches.conf with only [default] or an empty rules.ndjson would look like a
+        # successful build, so nothing is written when no rule converted.
+        click.echo("llmjack: no rule converted; nothing written", err=True)
+    elif output_dir is not None:
         written = write_output_dir(result, output_dir, config)
         click.echo(f"llmjack: wrote {len(written)} files to {output_dir}", err=True)
     else:
@@ -74,4 +78,4 @@ def convert(
         f"{len(result.converted)} rules converted, {len(result.failed)} failed",
         err=True,
     )
-    return 1 if result.failed else 0
+    return 1 if result.failed or not result.converted else 0

@@ -26,6 +26,8 @@ from sigma_llmjack.convert.savedsearches import ScheduleSettings, rule_settings
 from sigma_llmjack.convert.targets import ConversionError, OutputFormat, Target
 
 AnyRule = SigmaRule | SigmaCorrelationRule
+# Stems of the files that hold every rule, which per-rule files must not take.
+RESERVED_STEMS = frozenset({"rules", "savedsearches", "macros", "failures"})
 
 
 @dataclass
@@ -98,19 +100,16 @@ def build_backend(
 
 def _kibana_schedule(config: SiteConfig) -> dict[str, Any]:
     """Read the Kibana rule interval (``elastic.schedule_interval`` and its unit)."""
-    interval = config.elastic.get("schedule_interval", 5)
-    unit = config.elastic.get("schedule_interval_unit", "m")
-    if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-        raise ConversionError(
-            f"invalid site option: elastic.schedule_interval must be a positive whole number, "
-            f"got {interval!r}"
-        )
-    if unit not in ("s", "m", "h", "d"):
-        raise ConversionError(
-            f"invalid site option: elastic.schedule_interval_unit must be s, m, h or d, "
-            f"got {unit!r}"
-        )
-    return {"schedule_interval": interval, "schedule_interval_unit": unit}
+    from sigma_llmjack.pipelines.elastic import ElasticOptions
+
+    try:
+        options = ElasticOptions.from_mapping(config.elastic)
+    except ValueError as error:
+        raise ConversionError(f"invalid site option: {error}") from error
+    return {
+        "schedule_interval": options.schedule_interval,
+        "schedule_interval_unit": options.schedule_interval_unit,
+    }
 
 
 def convert_collection(
@@ -135,8 +134,11 @@ def convert_collection(
     result = ConversionResult(target=target, output_format=output_format)
     outputs: list[tuple[AnyRule, list[Any]]] = []
     failed_ids: set[str] = set()
+    duplicates = duplicate_reasons(
+        collection.rules, stanza_names=output_format.name == "savedsearches"
+    )
     for rule in collection.rules:
-        reason = _failed_reference(rule, failed_ids)
+        reason = duplicates.get(id(rule)) or _failed_reference(rule, failed_ids)
         queries: list[Any] = []
         if reason is None:
             reason, queries = _convert_rule(backend, target, output_format, rule)
@@ -146,7 +148,7 @@ def convert_collection(
         elif queries:
             outputs.append((rule, queries))
 
-    stems = _file_stems(rule for rule, _ in outputs)
+    stems = _file_stems((rule for rule, _ in outputs), reserved=RESERVED_STEMS)
     for rule, queries in outputs:
         result.converted.append(ConvertedRule(_rule_id(rule), rule.title, stems[id(rule)], queries))
     all_queries = [query for _, queries in outputs for query in queries]
@@ -184,8 +186,43 @@ def _failed_reference(rule: AnyRule, failed_ids: set[str]) -> str | None:
     return None
 
 
+def _source(rule: AnyRule) -> str:
+    return str(rule.source.path) if rule.source is not None and rule.source.path else "-"
+
+
+def duplicate_reasons(rules: list[AnyRule], stanza_names: bool) -> dict[int, str]:
+    """Return why each rule that shares its id (or its stanza name) with another rule fails.
+
+    Kibana keeps one rule per ``rule_id``, and Splunk merges stanzas of the same name (the title
+    without brackets) into one saved search, so either way one detection would be lost without
+    notice. Every rule of such a group fails, and its reason names the other files.
+    """
+    groups: dict[tuple[str, str], list[AnyRule]] = {}
+    for rule in rules:
+        if rule.id is not None:
+            groups.setdefault(("id", str(rule.id)), []).append(rule)
+        if stanza_names:
+            groups.setdefault(("stanza", stanza_name(rule)), []).append(rule)
+    reasons: dict[int, str] = {}
+    for (kind, value), members in groups.items():
+        if len(members) < 2:
+            continue
+        for rule in members:
+            others = ", ".join(_source(other) for other in members if other is not rule)
+            what = f"id {value}" if kind == "id" else f"savedsearches.conf stanza name [{value}]"
+            reasons.setdefault(
+                id(rule), f"the {what} is also used by {others}; give each rule its own"
+            )
+    return reasons
+
+
+def stanza_name(rule: AnyRule) -> str:
+    """Return the savedsearches.conf stanza name SplunkBackend gives a rule (title minus [])."""
+    return rule.title.translate({ord(c): None for c in "[]"})
+
+
 def _failure(rule: AnyRule, reason: str) -> FailedRule:
-    source = str(rule.source.path) if rule.source is not None and rule.source.path else "-"
+    source = _source(rule)
     # pySigma errors end with " in <rule file>", which FailedRule.source already holds.
     reason = re.sub(r" in \S+\.ya?ml$", "", reason)
     return FailedRule(_rule_id(rule), rule.title, source, reason)
@@ -195,14 +232,16 @@ def _rule_id(rule: AnyRule) -> str:
     return str(rule.id) if rule.id is not None else (rule.name or rule.title)
 
 
-def _file_stems(rules: Iterable[AnyRule]) -> dict[int, str]:
+def _file_stems(rules: Iterable[AnyRule], reserved: frozenset[str]) -> dict[int, str]:
     """Name each rule's output file after its rule file, made unique within the run.
 
     A file can hold several rules that produce output, so later rules of the same file get their
-    Sigma ``name`` or the start of their id appended.
+    Sigma ``name`` or the start of their id appended. The ``reserved`` stems belong to the
+    combined files (``rules.ndjson``, ``savedsearches.conf``, ``macros.conf``), so a rule file
+    called ``rules.yml`` gets a suffix instead of being overwritten by the combined file.
     """
     stems: dict[int, str] = {}
-    used: set[str] = set()
+    used: set[str] = set(reserved)
     for rule in rules:
         base = Path(str(rule.source.path)).stem if rule.source and rule.source.path else "rule"
         stem = base

@@ -95,7 +95,7 @@ TARGETS: dict[str, Target] = {
     "splunk": Target(
         name="splunk",
         description="Splunk SPL over sourcetype aws:cloudtrail",
-        backend_class="sigma.backends.splunk:SplunkBackend",
+        backend_class="sigma_llmjack.convert.splunk_backend:LLMjackSplunkBackend",
         pipeline_factory=SPLUNK_PIPELINE,
         formats={
             "plain": _plain(".spl"),

@@ -9,6 +9,7 @@ pipeline (elastic/integrations, ``packages/aws/data_stream/cloudtrail``) and its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -94,28 +95,73 @@ CLOUDTRAIL_PREFIXES: dict[str, str] = {
 ADDRESS_FIELD = "source.ip"
 
 
+# An Elasticsearch index name or pattern as a rule may name it: lower case letters, digits and
+# . _ - + (not first, except a leading . of hidden indexes), the wildcard *, a leading - to
+# exclude a pattern and a "cluster:" prefix for cross-cluster search. Everything else, notably
+# spaces, commas, quotes and |, is refused: the names are written into ES|QL FROM clauses.
+INDEX_PATTERN = re.compile(r"^-?(?:[a-z0-9*][a-z0-9_*-]*:)?[a-z0-9*.][a-z0-9._+*-]*$")
+MAX_INDEX_LENGTH = 255
+INTERVAL_UNITS = ("s", "m", "h", "d")
+
+
+def _index_patterns(index: Any) -> tuple[str, ...]:
+    """Validate ``elastic.index`` (one pattern or a list) and return the patterns."""
+    if isinstance(index, str):
+        patterns: list[Any] = [index]
+    elif isinstance(index, list):
+        patterns = list(index)
+    else:
+        raise ValueError(f"elastic.index must be an index pattern or a list of them, got {index!r}")
+    if not patterns:
+        raise ValueError("elastic.index must name at least one index pattern, got []")
+    for pattern in patterns:
+        valid = (
+            isinstance(pattern, str)
+            and len(pattern) <= MAX_INDEX_LENGTH
+            and INDEX_PATTERN.match(pattern) is not None
+            and pattern.lstrip("-") not in (".", "..")
+        )
+        if not valid:
+            raise ValueError(
+                f"elastic.index has the invalid index pattern {pattern!r}; use lower-case "
+                "Elasticsearch index names with *, an optional leading - and cluster: prefix, "
+                "and no spaces, commas, quotes or |"
+            )
+    return tuple(patterns)
+
+
 @dataclass(frozen=True)
 class ElasticOptions:
     """Site options of the Elastic pipeline (the ``elastic`` section of a site file)."""
 
     index: tuple[str, ...] = (DEFAULT_INDEX,)
+    schedule_interval: int = 5
+    schedule_interval_unit: str = "m"
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> ElasticOptions:
-        """Read the options, accepting one index pattern as a string or several as a list."""
+        """Read and validate the options; ValueError names the option and the value."""
         unknown = sorted(set(map(str, options)) - ELASTIC_OPTION_NAMES)
         if unknown:
             raise ValueError(
                 f"unknown elastic option(s) {', '.join(unknown)}; "
                 f"known options are {', '.join(sorted(ELASTIC_OPTION_NAMES))}"
             )
-        index = options.get("index", DEFAULT_INDEX)
-        patterns = [index] if isinstance(index, str) else list(index or [])
-        if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        interval = options.get("schedule_interval", cls.schedule_interval)
+        unit = options.get("schedule_interval_unit", cls.schedule_interval_unit)
+        if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
             raise ValueError(
-                f"elastic.index must be an index pattern or a list of them, got {index!r}"
+                f"elastic.schedule_interval must be a positive whole number, got {interval!r}"
             )
-        return cls(index=tuple(patterns))
+        if unit not in INTERVAL_UNITS:
+            raise ValueError(f"elastic.schedule_interval_unit must be s, m, h or d, got {unit!r}")
+        index = _index_patterns(options.get("index", DEFAULT_INDEX))
+        return cls(index=index, schedule_interval=interval, schedule_interval_unit=unit)
+
+    def interval_seconds(self) -> int:
+        """Return the Kibana rule interval in seconds."""
+        factor = {"s": 1, "m": 60, "h": 3600, "d": 86400}[self.schedule_interval_unit]
+        return self.schedule_interval * factor
 
 
 def _mapped_fields() -> list[str]:

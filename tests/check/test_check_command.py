@@ -189,3 +189,15 @@ def test_rules_invalid_file_is_clean_error(tmp_path, write_rule):
     assert result.returncode == 2
     assert result.stderr.startswith(f"llmjack: error: {path}:")
     assert "Traceback" not in result.stderr
+
+
+def test_check_reports_invalid_site_options(tmp_path, write_rule):
+    write_rule(GOOD_NAME, GOOD_RULE)
+    site = tmp_path / "el1.yml"
+    site.write_text("elastic: {index: 5}\nsplunk: {lag_minutes: -5}\n", encoding="utf-8")
+
+    result = run_cli("check", "--config", str(site), str(tmp_path / GOOD_NAME))
+
+    assert result.exit_code == 1
+    assert "error: site-option: elastic.index must be an index pattern" in result.output
+    assert "error: site-option: splunk.lag_minutes must not be negative, got -5" in result.output

@@ -93,7 +93,7 @@ def test_schedule_window_of_correlation() -> None:
     collection = SigmaCollection.from_yaml(text)
     schedule = ScheduleSettings()
     assert schedule.window_minutes(collection.rules[0]) == 15
-    assert schedule.window_minutes(collection.rules[1]) == 60
+    assert schedule.window_minutes(collection.rules[1]) == 75
 
 
 @pytest.mark.parametrize(
