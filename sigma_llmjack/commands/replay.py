@@ -78,9 +78,9 @@ def replay(
     evaluated. Matches are written as they are found and not kept in memory.
 
     Exit status: 0 when the run completed, 1 when --fail-on-match is set and a rule matched,
-    2 on a usage error, an invalid rule or configuration, or a log file that could not be read
-    (the other files are still read and reported), 130 after SIGINT (Ctrl-C) and 143 after
-    SIGTERM.
+    130 after SIGINT (Ctrl-C) and 143 after SIGTERM. Status 2 means a usage error, an invalid
+    rule or configuration, or a log file that could not be read; the other files are still read
+    and reported.
     """
     if logfiles.count(STDIN_NAME) > 1:
         raise click.UsageError("standard input (-) can be named only once")

@@ -110,8 +110,8 @@ def episode_events(
 ) -> Iterator[dict[str, Any]]:
     """Yield the given columns of the records behind an episode, in order of time and row id.
 
-    The rows stream from SQLite, so an episode of a million records is never held in memory;
-    only its row ids are, as one JSON array parameter.
+    The rows stream from SQLite, so an episode of a million records is never held in memory.
+    Only its row ids are, as one JSON array parameter.
     """
     select = ", ".join(quote_identifier(column) for column in columns)
     sql = (

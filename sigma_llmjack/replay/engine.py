@@ -99,7 +99,7 @@ def evaluate(
     up to ``workers`` threads (default: one per CPU, at most MAX_WORKERS), each with its own
     connection, because SQLite releases the GIL while a statement runs. Detection rules stream
     their rows on the store's own connection meanwhile, so a rule with millions of matches never
-    holds them in memory.
+    keeps them in memory.
     """
     result.errors.extend(pack.errors)
     sink = on_match if on_match is not None else result.matches.append

@@ -40,7 +40,7 @@ class TextWriter:
     """Write matches as text the moment they are found, then the summary.
 
     With ``max_per_rule`` set, the matches of a rule past that number are counted, not printed,
-    and the summary says how many were left out.
+    and the summary reports how many were left out.
     """
 
     def __init__(self, stream: IO[str], max_per_rule: int | None = None) -> None:

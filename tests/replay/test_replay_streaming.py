@@ -106,3 +106,24 @@ def test_signal_stops_run_and_removes_database(
     assert "llmjack: interrupted" in stderr
     assert "Traceback" not in stderr
     assert list(tmp_path.glob("llmjack-replay-*")) == []
+
+
+def test_json_writer_writes_each_match_at_once() -> None:
+    import io
+
+    from sigma_llmjack.replay import ReplayResult
+    from sigma_llmjack.replay.output import JsonWriter
+
+    stream = io.StringIO()
+    writer = JsonWriter(stream)
+    result = ReplayResult()
+    for line in (1, 2):
+        match = Match("rule-1", "Rule One", "low", False, at(line), line=line)
+        result.count_match(match)
+        writer.write(match)
+        assert stream.getvalue().count('"rule_id"') == line
+    writer.finish(result, files=1)
+    document = json.loads(stream.getvalue())
+    assert [match["line"] for match in document["matches"]] == [1, 2]
+    assert document["summary"]["matches_per_rule"] == {"rule-1": 2}
+    assert document["summary"]["files"] == 1
