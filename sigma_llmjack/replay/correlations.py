@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -53,7 +53,7 @@ class Episode:
 
 
 def run_correlation(
-    connection: sqlite3.Connection, rule: CompiledRule
+    connection: sqlite3.Connection, rule: CompiledRule, stop: Callable[[], bool] = lambda: False
 ) -> tuple[list[Match], dict[str, int]]:
     """Execute one correlation plan; return one match per episode and the events set aside.
 
@@ -62,7 +62,7 @@ def run_correlation(
     """
     assert rule.plan is not None
     if rule.prefilter is None:
-        episodes, diagnostics = _run_plan(connection, rule)
+        episodes, diagnostics = _run_plan(connection, rule, stop)
     else:
         # The plan reads the table by its unqualified name, and SQLite looks a name up in the
         # temp schema first, so this view hands the plan only the rows that can take part.
@@ -70,7 +70,7 @@ def run_correlation(
             f"CREATE TEMP VIEW {TABLE} AS SELECT * FROM main.{TABLE} WHERE {rule.prefilter}"
         )
         try:
-            episodes, diagnostics = _run_plan(connection, rule)
+            episodes, diagnostics = _run_plan(connection, rule, stop)
         finally:
             connection.execute(f"DROP VIEW temp.{TABLE}")
     counted = {reason: count for reason, count in diagnostics.items() if count}
@@ -84,13 +84,13 @@ def run_correlation(
 
 
 def _run_plan(
-    connection: sqlite3.Connection, rule: CompiledRule
+    connection: sqlite3.Connection, rule: CompiledRule, stop: Callable[[], bool]
 ) -> tuple[list[Episode], dict[str, int]]:
     assert rule.plan is not None
     if rule.windows is None:
         alerts, diagnostics = execute_plan(connection, rule.plan, include_events=False)
         return merge_alerts(alerts), diagnostics
-    found, diagnostics = run_windows(connection, rule.plan, rule.windows)
+    found, diagnostics = run_windows(connection, rule.plan, rule.windows, stop)
     episodes = [
         Episode(
             group_keys=dict(zip(rule.group_by, episode.group_keys, strict=False)),

@@ -136,6 +136,10 @@ class StopRequest:
             with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
                 connection.interrupt()
 
+    def is_requested(self) -> bool:
+        """Return True once a stop was requested."""
+        return self.requested is not None
+
     def check(self) -> None:
         """Raise ReplayInterrupted when a stop was requested."""
         if self.requested is not None:

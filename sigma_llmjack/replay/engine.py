@@ -19,6 +19,7 @@ from sigma_llmjack.replay.database import (
     TABLE,
     TIME_COLUMN,
     EventStore,
+    StopRequest,
     quote_identifier,
 )
 from sigma_llmjack.replay.first_seen import FirstSeenFilter
@@ -121,7 +122,7 @@ def evaluate(
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = store.open_reader()
-        return run_rule(connection, rule)
+        return run_rule(connection, rule, stop=store.stop)
 
     with ThreadPoolExecutor(workers, thread_name_prefix="llmjack-replay") as pool:
         pending = {id(rule): pool.submit(run_in_thread, rule) for rule in correlations}
@@ -131,7 +132,7 @@ def evaluate(
                 if rule.correlation:
                     outcome = pending[id(rule)].result()
                 else:
-                    outcome = run_rule(store.connection, rule, emit)
+                    outcome = run_rule(store.connection, rule, emit, store.stop)
                 store.stop.check()
                 _record_outcome(outcome, result, emit)
         finally:
@@ -152,7 +153,10 @@ def _record_outcome(outcome: RuleOutcome, result: ReplayResult, emit: MatchSink)
 
 
 def run_rule(
-    connection: sqlite3.Connection, rule: CompiledRule, emit: MatchSink | None = None
+    connection: sqlite3.Connection,
+    rule: CompiledRule,
+    emit: MatchSink | None = None,
+    stop: StopRequest | None = None,
 ) -> RuleOutcome:
     """Evaluate one rule on ``connection``; an SQLite failure becomes the outcome's error.
 
@@ -162,7 +166,8 @@ def run_rule(
     outcome = RuleOutcome(rule)
     try:
         if rule.correlation:
-            outcome.matches, outcome.diagnostics = run_correlation(connection, rule)
+            stopping = stop.is_requested if stop is not None else (lambda: False)
+            outcome.matches, outcome.diagnostics = run_correlation(connection, rule, stopping)
         else:
             _run_detection(connection, rule, emit or outcome.matches.append)
     except sqlite3.Error as error:

@@ -26,6 +26,8 @@ from typing import Any
 
 from sigma.backends.sqlite.runtime import ensure_fields
 
+# The Python loop asks whether to stop every this many rows.
+STOP_CHECK_ROWS = 1 << 16
 _METRIC_NAME = re.compile(r"'(event_count|value_count|temporal)' AS metric_name")
 _QUALIFIED = re.compile(r"WHERE metric (>=|<=|!=|<>|>|<|=) (-?[0-9]+(?:\.[0-9]+)?)$")
 _ANCHOR_START = re.compile(r"SELECT DISTINCT ts - (-?[0-9]+(?:\.[0-9]+)?) AS start")
@@ -98,7 +100,10 @@ def window_plan(plan: dict[str, Any]) -> WindowPlan | None:
 
 
 def run_windows(
-    connection: sqlite3.Connection, plan: dict[str, Any], windows: WindowPlan
+    connection: sqlite3.Connection,
+    plan: dict[str, Any],
+    windows: WindowPlan,
+    stop: Callable[[], bool] = lambda: False,
 ) -> tuple[list[Episode], dict[str, int]]:
     """Run the plan's selection stages in SQL and the windows in Python; return the episodes.
 
@@ -119,41 +124,49 @@ def run_windows(
         if plan["diagnostics"]:
             for reason, count in connection.execute(plan["diagnostics"]):
                 diagnostics[reason] = diagnostics.get(reason, 0) + count
-        episodes = list(_episodes(connection, windows))
+        episodes = list(_episodes(connection, windows, stop))
     finally:
         for name in reversed(created):
             connection.execute(f"DROP TABLE IF EXISTS temp.{name}").close()
     return episodes, diagnostics
 
 
-def _episodes(connection: sqlite3.Connection, windows: WindowPlan) -> Iterator[Episode]:
+def _episodes(
+    connection: sqlite3.Connection, windows: WindowPlan, stop: Callable[[], bool]
+) -> Iterator[Episode]:
     groups = [f"g{index}" for index in range(windows.group_columns)]
     order = ", ".join([*groups, "ts"])
     selected = ", ".join(["eid", "ts", "slot", "v", *groups])
     rows = connection.execute(f"SELECT {selected} FROM {windows.matches_table} ORDER BY {order}")
     for key, group_rows in groupby(rows, key=lambda row: tuple(row[4:])):
-        yield from _group_episodes(key, group_rows, windows)
+        yield from _group_episodes(key, group_rows, windows, stop)
 
 
 def _group_episodes(
-    key: tuple[Any, ...], rows: Iterator[tuple[Any, ...]], windows: WindowPlan
+    key: tuple[Any, ...],
+    rows: Iterator[tuple[Any, ...]],
+    windows: WindowPlan,
+    stop: Callable[[], bool],
 ) -> Iterator[Episode]:
-    """Slide the window over one group's rows (sorted by time) and merge qualifying windows."""
+    """Slide the window over one group's rows (sorted by time) and merge qualifying windows.
+
+    Only the rows inside the current window are kept, so a group of any size takes memory for
+    one window. Raises sqlite3.OperationalError("interrupted") once ``stop`` returns True.
+    """
     qualifies = _OPERATORS[windows.compare]
     measure = _MEASURES[windows.kind]
     window: deque[tuple[int, float, Any, int]] = deque()
     counts: Counter[Any] = Counter()
     episode: Episode | None = None
     added = 0  # rows before this index are in the episode already
-    pending = list(_rows_with_index(rows))
-    position = 0
-    while position < len(pending):
-        time = pending[position][1]
-        while position < len(pending) and pending[position][1] == time:
-            item = pending[position]
+    following = 0  # index of the next row to read
+    for time, same_time in groupby(_rows_with_index(rows), key=lambda item: item[1]):
+        for item in same_time:
             window.append(item)
             counts[measure(item)] += 1
-            position += 1
+            following = item[0] + 1
+            if following % STOP_CHECK_ROWS == 0 and stop():
+                raise sqlite3.OperationalError("interrupted")
         start = time - windows.seconds
         while window[0][1] < start:
             counts_key = measure(window.popleft())
@@ -173,7 +186,7 @@ def _group_episodes(
             if item[0] < added:
                 break
             episode.row_ids.add(item[3])
-        added = position
+        added = following
     if episode is not None:
         yield episode
 

@@ -127,3 +127,14 @@ def test_json_writer_writes_each_match_at_once() -> None:
     assert [match["line"] for match in document["matches"]] == [1, 2]
     assert document["summary"]["matches_per_rule"] == {"rule-1": 2}
     assert document["summary"]["files"] == 1
+
+
+def test_window_loop_stops_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sigma_llmjack.replay import windows
+
+    monkeypatch.setattr(windows, "STOP_CHECK_ROWS", 2)
+    plan = windows.WindowPlan("event_count", 600.0, ">=", 1.0, 1, (), "matches")
+    rows = iter([(f"e:0:{index}", float(index), 0, None, "key") for index in range(10)])
+    episodes = windows._group_episodes(("key",), rows, plan, stop=lambda: True)
+    with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        list(episodes)
