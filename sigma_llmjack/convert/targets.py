@@ -125,7 +125,7 @@ TARGETS: dict[str, Target] = {
     "esql": Target(
         name="esql",
         description="Elasticsearch ES|QL queries",
-        backend_class="sigma.backends.elasticsearch:ESQLBackend",
+        backend_class="sigma_llmjack.convert.elastic_backends:LLMjackESQLBackend",
         pipeline_factory=ELASTIC_PIPELINE,
         formats={
             "plain": _plain(".esql"),
@@ -135,7 +135,7 @@ TARGETS: dict[str, Target] = {
     "eql": Target(
         name="eql",
         description="Elasticsearch EQL queries",
-        backend_class="sigma.backends.elasticsearch:EqlBackend",
+        backend_class="sigma_llmjack.convert.elastic_backends:LLMjackEqlBackend",
         pipeline_factory=ELASTIC_PIPELINE,
         formats={"plain": _plain(".eql")},
         # pySigma-backend-elasticsearch 2.1.1 converts correlations into EQL sequences that drop

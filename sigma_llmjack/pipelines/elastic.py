@@ -32,6 +32,7 @@ from sigma_llmjack.pipelines.elastic_transformations import (
     CaseInsensitiveRegexTransformation,
     FlattenedToStringFieldTransformation,
     KibanaRuleFixupTransformation,
+    LuceneRegexTransformation,
     TypedValueCondition,
 )
 from sigma_llmjack.pipelines.new_terms import KibanaNewTermsTransformation, NewTermsOutputCheck
@@ -212,6 +213,12 @@ def elastic_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Pro
             identifier="llmjack_elastic_new_terms_check", transformation=NewTermsOutputCheck()
         ),
         *_field_mapping_items(),
+        # Before the items below, which build regular expressions that are escaped already.
+        ProcessingItem(
+            identifier="llmjack_elastic_regex_quotes",
+            transformation=LuceneRegexTransformation(),
+            rule_conditions=[cloudtrail_condition()],
+        ),
     ]
     items.append(
         ProcessingItem(
@@ -245,7 +252,9 @@ def elastic_cloudtrail_pipeline(options: Mapping[str, Any] | None = None) -> Pro
         postprocessing_items=[
             QueryPostprocessingItem(
                 identifier="llmjack_kibana_rule_fixup",
-                transformation=KibanaRuleFixupTransformation(index=list(settings.index)),
+                transformation=KibanaRuleFixupTransformation(
+                    index=list(settings.index), interval_seconds=settings.interval_seconds()
+                ),
             ),
             QueryPostprocessingItem(
                 identifier="llmjack_kibana_new_terms",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from sigma.processing.postprocessing import QueryPostprocessingTransformation
 from sigma.processing.transformations.base import (
     DetectionItemTransformation,
     StringValueTransformation,
+    ValueTransformation,
 )
 from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import (
@@ -37,6 +39,9 @@ FLATTENED_PREFIX = "aws.cloudtrail.flattened."
 BOOLEAN_WORDS = frozenset({"true", "false"})
 KIBANA_SEVERITIES = ("low", "medium", "high", "critical")
 KIBANA_RISK_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
+# NOTE: an estimate. AWS delivers most CloudTrail events within about 5 minutes of the call, with
+# no guarantee, and the integration polls S3 on its own interval. Later events can miss a bucket.
+CLOUDTRAIL_DELIVERY_SECONDS = 15 * 60
 # Index patterns LuceneBackend uses when no index_names option is given.
 LUCENE_DEFAULT_INDEX_PREFIX = "apm-*-transaction*"
 
@@ -104,6 +109,45 @@ class CaseInsensitiveRegexTransformation(StringValueTransformation):
         return None
 
 
+def lucene_regex(regex: str) -> str:
+    """Rewrite a rule's (PCRE-style) regular expression for the Lucene regex engine.
+
+    ``"`` is reserved in Lucene regular expressions (it quotes a literal string), so an
+    unescaped ``"`` becomes ``\\"``. ``\\/`` becomes ``/``, which means the same character, because
+    the Lucene backend escapes every ``/`` itself and would turn ``\\/`` into ``\\\\/``.
+    """
+    pieces: list[str] = []
+    position = 0
+    while position < len(regex):
+        character = regex[position]
+        if character == "\\" and position + 1 < len(regex):
+            following = regex[position + 1]
+            pieces.append("/" if following == "/" else character + following)
+            position += 2
+            continue
+        pieces.append('\\"' if character == '"' else character)
+        position += 1
+    return "".join(pieces)
+
+
+@dataclass
+class LuceneRegexTransformation(ValueTransformation):
+    """Escape the double quotes of a rule's regular expressions, which Lucene reserves.
+
+    Elasticsearch runs the regular expressions of Lucene queries, EQL ``regex~`` and ES|QL
+    ``RLIKE`` with the Lucene engine, where an unescaped ``"`` starts a quoted literal.
+    """
+
+    def apply_value(self, field: str | None, val: SigmaType) -> SigmaType | None:
+        if not isinstance(val, SigmaRegularExpression):
+            return None
+        text = str(val.regexp)
+        rewritten = lucene_regex(text)
+        if rewritten == text:
+            return None
+        return SigmaRegularExpression(rewritten, flags=set(val.flags))
+
+
 @dataclass
 class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
     """Repair Kibana detection rules that the Elastic backends emit as dictionaries.
@@ -111,7 +155,12 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
     ``level: informational`` becomes ``severity: informational``, which Kibana rejects, so it is
     mapped to ``low``. CloudTrail reaches Elasticsearch minutes after the API call, and a rule
     that selects events by ``@timestamp`` skips such late events. The rules therefore select by
-    ``event.ingested``, as Elastic's own AWS rules do.
+    ``event.ingested``, as Elastic's own AWS rules do. Tactic names such as ``Initial-Access``
+    become ATT&CK's display names (``Initial Access``).
+
+    The look-back (``from``) is the interval plus ``additional_lookback``: one minute for plain
+    rules, and for a correlation its timespan plus the CloudTrail delivery delay, because the
+    query buckets events by ``@timestamp`` while Kibana selects them by ``event.ingested``.
 
     The Lucene backend takes index patterns only as a backend option. Its built-in default list is
     replaced with the pipeline's index list, and a single pattern passed as a string (as sigma-cli
@@ -119,6 +168,7 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
     """
 
     index: list[str] = field(default_factory=list)
+    interval_seconds: int = 300
 
     def apply(self, rule: SigmaRule | SigmaCorrelationRule, query: Any) -> Any:
         super().apply(rule, query)
@@ -126,6 +176,9 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
             return query
         if "rule_id" in query:
             query.setdefault("timestamp_override", "event.ingested")
+            lookback = additional_lookback(rule)
+            query["from"] = f"now-{duration(self.interval_seconds + lookback)}"
+            query.setdefault("meta", {})["from"] = duration(lookback)
         if "severity" in query and query["severity"] not in KIBANA_SEVERITIES:
             query["severity"] = "low"
             query["risk_score"] = KIBANA_RISK_SCORES["low"]
@@ -135,14 +188,47 @@ class KibanaRuleFixupTransformation(QueryPostprocessingTransformation):
                 query["index"] = [index]
             elif isinstance(index, list) and index[:1] == [LUCENE_DEFAULT_INDEX_PREFIX]:
                 query["index"] = list(self.index)
+        for threat in query.get("threat") or []:
+            tactic = threat.get("tactic") if isinstance(threat, dict) else None
+            if isinstance(tactic, dict) and isinstance(tactic.get("name"), str):
+                short_name = tactic["name"].lower().replace(" ", "-")
+                tactic["name"] = _tactic_names().get(short_name, tactic["name"])
         return query
+
+
+def additional_lookback(rule: SigmaRule | SigmaCorrelationRule) -> int:
+    """Return the seconds a Kibana rule looks back beyond its interval.
+
+    Plain rules get one minute, which covers a late start of a run. A correlation counts events in
+    buckets of its timespan, which a run must see whole: every event of a bucket was ingested
+    within the timespan plus the CloudTrail delivery delay after the bucket started.
+    """
+    if isinstance(rule, SigmaCorrelationRule) and rule.timespan is not None:
+        return rule.timespan.seconds + CLOUDTRAIL_DELIVERY_SECONDS
+    return 60
+
+
+def duration(seconds: int) -> str:
+    """Render seconds in Kibana's duration form, in the largest whole unit (``75m``, ``90s``)."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@functools.cache
+def _tactic_names() -> dict[str, str]:
+    from sigma_llmjack.offline import attack_tactic_names
+
+    return attack_tactic_names()
 
 
 def map_entry_regex(key: str, value: SigmaString) -> str:
     """Build a Lucene regex for ``key=value`` inside a Java map rendered as ``{k=v, k2=v2}``.
 
     Sigma wildcards stop at the ``,`` or ``}`` that ends the entry, so a wildcard cannot run into
-    the next key. Values compare case-sensitively, as on the flattened field.
+    the next key. The key is matched exactly (CloudTrail spells it one way), and the value ignores
+    letter case, as Sigma compares values.
     """
     pieces = [".*[{ ]", *(_regex_character(c, fold_case=False) for c in key), "="]
     for part in value.s:
@@ -151,7 +237,7 @@ def map_entry_regex(key: str, value: SigmaString) -> str:
         elif part == SpecialChars.WILDCARD_SINGLE:
             pieces.append("[^,}]")
         else:
-            pieces.extend(_regex_character(c, fold_case=False) for c in str(part))
+            pieces.extend(_regex_character(c) for c in str(part))
     pieces.append("[,}].*")
     return "".join(pieces)
 

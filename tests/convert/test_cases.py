@@ -44,10 +44,12 @@ def test_c1_model_id_lucene(case_query: QueryOf) -> None:
 
 
 def test_c1_model_id_esql(case_query: QueryOf) -> None:
-    # ES|QL cannot read flattened fields, so it matches the map string of request_parameters.
+    # ES|QL cannot read flattened fields, so it matches the map string of request_parameters,
+    # with the value case-folded like every other field.
     assert esql_body(case_query("c01_model_id", "esql")) == (
         r'aws.cloudtrail.request_parameters rlike ".*[{ ]modelId='
-        r'anthropic\\.claude-3-sonnet-20240229-v1:0[,}].*"'
+        r"[aA][nN][tT][hH][rR][oO][pP][iI][cC]\\.[cC][lL][aA][uU][dD][eE]-3-"
+        r'[sS][oO][nN][nN][eE][tT]-20240229-[vV]1:0[,}].*"'
     )
 
 
@@ -293,6 +295,39 @@ def test_c10_success(case_query: QueryOf, target: str, expected: str) -> None:
 )
 def test_c11_injection(case_query: QueryOf, target: str, expected: str) -> None:
     assert case_query("c11_injection", target) == expected
+
+
+# C11 for regular expressions: Lucene reserves ", so Lucene, ES|QL and EQL escape it in the
+# regex, and EQL also escapes it in the string around the regex.
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (
+            "lucene",
+            r"user_agent.original:/a\"b/ OR user_agent.original:/^aws-cli\/[0-9]+ \"x\" | delete/ "
+            r"OR user_agent.original:/c\\\"d/",
+        ),
+        (
+            "esql",
+            ESQL_PREFIX + r'user_agent.original rlike "a\\\"b" or user_agent.original rlike '
+            r'"^aws-cli/[0-9]+ \\\"x\\\" | delete" or user_agent.original rlike "c\\\\\\\"d"',
+        ),
+        (
+            "eql",
+            r'any where user_agent.original regex~ "a\\\"b" or user_agent.original regex~ '
+            r'"^aws-cli/[0-9]+ \\\"x\\\" | delete" or user_agent.original regex~ "c\\\\\\\"d"',
+        ),
+    ],
+)
+def test_c11_regex_quotes(case_query: QueryOf, target: str, expected: str) -> None:
+    assert case_query("c11_regex_quotes", target) == expected
+
+
+def test_c11_regex_quotes_splunk(case_query: QueryOf) -> None:
+    query = case_query("c11_regex_quotes", "splunk")
+    assert r'| rex field=userAgent "(?<userAgentMatch>a\"b)"' in query
+    assert r'"(?<userAgentMatch2>^aws-cli/[0-9]+ \"x\" | delete)"' in query
+    assert r'"(?<userAgentMatch3>c\\\\\"d)"' in query
 
 
 @pytest.mark.parametrize("target", ["splunk", "lucene", "esql", "eql"])

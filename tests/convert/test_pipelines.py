@@ -72,6 +72,8 @@ def test_splunk_asterisk_regex_exact(text: str) -> None:
         ("{accept=*/*, modelId=anthropic.claude-3-5-sonnet-20240620-v1:0, contentType=x}", True),
         ("{modelId=anthropic.claude-3-5-sonnet-20240620-v1:0-extra}", False),
         ("{othermodelId=anthropic.claude-3-5-sonnet-20240620-v1:0}", False),
+        ("{modelId=ANTHROPIC.Claude-3-5-Sonnet-20240620-V1:0}", True),
+        ("{MODELID=anthropic.claude-3-5-sonnet-20240620-v1:0}", False),
     ],
 )
 def test_map_entry_regex(map_text: str, matches: bool) -> None:
