@@ -38,13 +38,22 @@ def wrap_detail(label: str, values: list[str]) -> list[str]:
 
 
 def format_entry(entry: CatalogueEntry) -> list[str]:
-    """Format one rule as a header row and indented detail lines, all within WIDTH columns."""
-    titles = textwrap.wrap(entry.title, TITLE_WIDTH) or ["-"]
+    """Format one rule as a header row and indented detail lines, all within WIDTH columns.
+
+    A title longer than its column is cut with an ellipsis in the header row, so the level,
+    status and type columns stay aligned, and repeated whole in a ``title:`` detail line.
+    """
+    title = " ".join(entry.title.split()) or "-"
+    shown = title if len(title) <= TITLE_WIDTH else title[: TITLE_WIDTH - 1].rstrip() + "…"
     header = (
-        f"{titles[0]:<{TITLE_WIDTH}} {entry.level or '-':<{LEVEL_WIDTH}} "
+        f"{shown:<{TITLE_WIDTH}} {entry.level or '-':<{LEVEL_WIDTH}} "
         f"{entry.status or '-':<{STATUS_WIDTH}} {entry.type}"
     )
-    lines = [header.rstrip()] + titles[1:]
+    lines = [header.rstrip()]
+    if shown != title:
+        # The header row only has room for the start of a long title, so the detail lines repeat
+        # it whole.
+        lines += wrap_detail("title", [title])
 
     techniques = [f"{t.id} {t.name or '(not in the ATT&CK data)'}" for t in entry.techniques]
     lines += wrap_detail("id", [entry.id])

@@ -201,3 +201,19 @@ def test_check_reports_invalid_site_options(tmp_path, write_rule):
     assert result.exit_code == 1
     assert "error: site-option: elastic.index must be an index pattern" in result.output
     assert "error: site-option: splunk.lag_minutes must not be negative, got -5" in result.output
+
+
+def test_rules_table_long_title_keeps_columns(tmp_path, write_rule):
+    long_title = "AWS Bedrock " + "Very Long Title Word " * 6
+    write_rule(GOOD_NAME, rule(title=long_title.strip()))
+
+    lines = run_cli("rules", str(tmp_path)).output.splitlines()
+    level_column = lines[0].index("LEVEL")
+    row = lines[2]
+
+    assert row[: level_column - 1].rstrip().endswith("\u2026")
+    assert row[level_column:].split() == ["low", "experimental", "rule"]
+    title_lines = lines[3 : lines.index(f"    id: {GOOD_ID}")]
+    assert title_lines[0].startswith("    title: AWS Bedrock Very Long")
+    assert " ".join(line.strip() for line in title_lines) == f"title: {long_title.strip()}"
+    assert not any(line.startswith("Word") for line in lines)
