@@ -161,16 +161,25 @@ class EventStore:
         self.columns = _unique_columns(fields)
         self.extractor = FieldExtractor(self.columns)
         self.stop = stop if stop is not None else StopRequest()
+        self._readers: list[sqlite3.Connection] = []
+        self.count = 0
         self._folder = tempfile.mkdtemp(prefix="llmjack-replay-", dir=directory)
         self.path = Path(self._folder) / "events.sqlite3"
-        self.connection = sqlite3.connect(self.path, isolation_level=None)
-        self.stop.watch(self.connection)
-        register_functions(self.connection)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
-            self.connection.execute(f"PRAGMA {pragma}")
-        self._readers: list[sqlite3.Connection] = []
-        self._create_table()
-        self.count = 0
+        try:
+            self.connection = sqlite3.connect(self.path, isolation_level=None)
+        except BaseException:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise
+        try:
+            self.stop.watch(self.connection)
+            register_functions(self.connection)
+            for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
+                self.connection.execute(f"PRAGMA {pragma}")
+            self._create_table()
+        except BaseException:
+            # A signal can arrive before the caller's ``with`` owns the store.
+            self.close()
+            raise
 
     def open_reader(self) -> sqlite3.Connection:
         """Open another connection that reads the table, for evaluating rules in a thread.
