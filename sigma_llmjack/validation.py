@@ -336,6 +336,20 @@ def placeholder_findings(collection: SigmaCollection, config: SiteConfig) -> lis
     return findings
 
 
+def new_terms_findings(collection: SigmaCollection) -> list[Finding]:
+    """Report rules whose ``llmjack_new_terms`` attribute the converter would reject."""
+    from sigma_llmjack.pipelines.new_terms import NewTermsSpec
+
+    findings = []
+    for rule in collection.rules:
+        try:
+            NewTermsSpec.from_rule(rule)
+        except SigmaError as error:
+            message = short_message(error)
+            findings.append(Finding.error(rule.source.path, rule_label(rule), "new-terms", message))
+    return findings
+
+
 def site_option_findings(config: SiteConfig) -> list[Finding]:
     """Report splunk and elastic site options that ``llmjack convert`` would refuse.
 
@@ -390,6 +404,7 @@ def check_rules(paths: Iterable[str | Path], config: SiteConfig) -> CheckReport:
 
     report.findings += validator_findings(collection)
     report.findings += placeholder_findings(collection, config)
+    report.findings += new_terms_findings(collection)
     report.findings += conversion_findings(collection, config)
     report.findings.sort(
         key=lambda f: (f.file, f.rule_id, f.severity.value, f.validator, f.message)

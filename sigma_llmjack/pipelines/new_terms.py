@@ -26,6 +26,7 @@ from sigma.rule import SigmaRule
 
 NEW_TERMS_ATTRIBUTE = "llmjack_new_terms"
 HISTORY_PATTERN = re.compile(r"^[1-9][0-9]*[mhd]$")
+ATTRIBUTE_KEYS = frozenset({"fields", "history"})
 # Kibana's new_terms rules accept at most three fields.
 MAX_FIELDS = 3
 # (Backend.name, output format) pairs that can express a first-seen rule.
@@ -47,12 +48,26 @@ class NewTermsSpec:
 
     @classmethod
     def from_rule(cls, rule: SigmaRule | SigmaCorrelationRule) -> NewTermsSpec | None:
-        """Read the rule's attribute, or return None when the rule is not a first-seen rule."""
+        """Read the rule's attribute, or return None when the rule is not a first-seen rule.
+
+        This is the one validation of the attribute: the converter, ``llmjack check`` and replay
+        all call it, so they accept the same rules. An invalid attribute raises
+        SigmaTransformationError.
+        """
         if not isinstance(rule, SigmaRule):
             return None
         value = rule.custom_attributes.get(NEW_TERMS_ATTRIBUTE)
         if value is None:
             return None
+        unknown = (
+            sorted(set(map(str, value)) - ATTRIBUTE_KEYS) if isinstance(value, Mapping) else []
+        )
+        if unknown:
+            raise SigmaTransformationError(
+                f"{NEW_TERMS_ATTRIBUTE} has the unknown key(s) {', '.join(unknown)}; "
+                f"use only {', '.join(sorted(ATTRIBUTE_KEYS))}",
+                source=rule.source,
+            )
         fields = value.get("fields") if isinstance(value, Mapping) else None
         history = str(value.get("history", "")) if isinstance(value, Mapping) else ""
         valid_fields = (

@@ -384,3 +384,30 @@ def test_folder_without_rules_is_error(tmp_path):
     [finding] = report.errors
     assert finding.validator == "rule-files"
     assert finding.message.startswith("no .yml or .yaml rule files found")
+
+
+@pytest.mark.parametrize(
+    ("attribute", "expected"),
+    [
+        ({"fields": ["a", "b", "c", "d"], "history": "14d"}, "1 to 3 field names"),
+        ({"fields": ["awsRegion"], "history": "forever"}, "a number with m, h or d"),
+        ({"fields": ["awsRegion"], "history": "0d"}, "a number with m, h or d"),
+        ({"field": ["awsRegion"], "history": "14d"}, "unknown key(s) field"),
+        ({"fields": ["awsRegion"], "histroy": "14d"}, "unknown key(s) histroy"),
+        ("awsRegion", "must have 'fields'"),
+    ],
+)
+def test_new_terms_attribute_checked_like_convert(tmp_path, write_rule, attribute, expected):
+    write_rule(GOOD_NAME, rule(llmjack_new_terms=attribute))
+
+    errors = errors_by_check(run_check(tmp_path))
+
+    assert len(errors["new-terms"]) == 1
+    assert expected in errors["new-terms"][0]
+
+
+def test_new_terms_valid_attribute_passes(tmp_path, write_rule):
+    attribute = {"fields": ["userIdentity.accessKeyId", "awsRegion"], "history": "14d"}
+    write_rule(GOOD_NAME, rule(llmjack_new_terms=attribute))
+
+    assert "new-terms" not in errors_by_check(run_check(tmp_path))

@@ -60,3 +60,18 @@ def test_new_terms_invalid_attribute(convert_case, target: str) -> None:
     result = convert_case("new_terms_invalid", target)
     assert result.converted == []
     assert "'history' (a number with m, h or d, like 14d)" in result.failed[0].reason
+
+
+def test_new_terms_misspelt_key_rejected(tmp_path) -> None:
+    from convert_paths import CASES_DIR
+
+    from sigma_llmjack.config import load_config
+    from sigma_llmjack.convert import convert_rules
+
+    text = (CASES_DIR / "new_terms_first_seen.yml").read_text(encoding="utf-8")
+    assert "    history: " in text
+    path = tmp_path / "misspelt.yml"
+    path.write_text(text.replace("    history: ", "    histroy: 1d\n    history: "), "utf-8")
+    result = convert_rules("splunk", None, load_config(), [path])
+    assert result.converted == []
+    assert "unknown key(s) histroy" in result.failed[0].reason
