@@ -351,7 +351,7 @@ def new_terms_findings(collection: SigmaCollection) -> list[Finding]:
 
 
 def site_option_findings(config: SiteConfig) -> list[Finding]:
-    """Report splunk and elastic site options that ``llmjack convert`` would refuse.
+    """Report splunk and elastic site options that ``llmjack convert`` would reject.
 
     The same option classes as the converter read the options, so both accept the same values.
     """

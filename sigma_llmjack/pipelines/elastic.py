@@ -96,7 +96,7 @@ CLOUDTRAIL_PREFIXES: dict[str, str] = {
 ADDRESS_FIELD = "source.ip"
 
 
-# An Elasticsearch index name or pattern as a rule may name it: lower case letters, digits and
+# An Elasticsearch index name or pattern as a site file may write it: lower case letters, digits and
 # . _ - + (not first, except a leading . of hidden indexes), the wildcard *, a leading - to
 # exclude a pattern and a "cluster:" prefix for cross-cluster search. Everything else, notably
 # spaces, commas, quotes and |, is refused: the names are written into ES|QL FROM clauses.

@@ -39,8 +39,8 @@ FLATTENED_PREFIX = "aws.cloudtrail.flattened."
 BOOLEAN_WORDS = frozenset({"true", "false"})
 KIBANA_SEVERITIES = ("low", "medium", "high", "critical")
 KIBANA_RISK_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
-# NOTE: an estimate. AWS delivers most CloudTrail events within about 5 minutes of the call, with
-# no guarantee, and the integration polls S3 on its own interval. Later events can miss a bucket.
+# NOTE: an estimate, the same 15 minutes the Splunk schedule allows for delivery. CloudTrail does
+# not guarantee a delivery time, so a later event can still miss its bucket.
 CLOUDTRAIL_DELIVERY_SECONDS = 15 * 60
 # Index patterns LuceneBackend uses when no index_names option is given.
 LUCENE_DEFAULT_INDEX_PREFIX = "apm-*-transaction*"
