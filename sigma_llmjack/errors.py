@@ -14,7 +14,7 @@ class RuleLoadError(LLMjackError):
 
 
 class EmptyRuleFolderError(RuleLoadError):
-    """A folder named as rule input holds no ``.yml`` or ``.yaml`` files."""
+    """A folder named as rule input contains no ``.yml`` or ``.yaml`` files."""
 
     def __init__(self, folder: object) -> None:
         super().__init__(f"{folder}: no .yml or .yaml rule files in this folder")

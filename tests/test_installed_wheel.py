@@ -1,8 +1,8 @@
 """End-to-end runs of ``llmjack`` from a built wheel, outside the source tree.
 
 The wheel is installed with ``pip --target`` into a temporary folder that comes first on
-PYTHONPATH, so these runs see the files a user's ``pip install`` gets (bundled rules, shipped
-reference data, site defaults) and not the source checkout behind the editable install.
+PYTHONPATH. These runs therefore see the files a user's ``pip install`` gets (bundled rules,
+shipped reference data, site defaults), not the source checkout.
 """
 
 from __future__ import annotations
