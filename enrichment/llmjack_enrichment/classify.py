@@ -27,22 +27,6 @@ from llmjack_enrichment.errors import IndexFileError
 from llmjack_enrichment.index import FeedIndex
 from llmjack_enrichment.special import special_class
 
-OUTPUT_FIELDS = (
-    "ip_class",
-    "ip_tags",
-    "ip_provider",
-    "ip_service",
-    "ip_region",
-    "ip_asn",
-    "ip_as_org",
-    "ip_country",
-    "ip_label",
-    "ip_rep_score",
-    "ip_rep_sources",
-    "ip_rep_status",
-    "ip_status",
-)
-
 FEED_PRECEDENCE = ("tor", "vpn", "proxy", "cloud", "hosting")
 # Classes that local evidence leaves open to an online lookup.
 OPEN_CLASSES = ("unknown", "residential")
@@ -58,6 +42,7 @@ SUMMARY_FIELDS = (
     "ip_country",
     "ip_label",
 )
+OUTPUT_FIELDS = SUMMARY_FIELDS + ("ip_rep_score", "ip_rep_sources", "ip_rep_status", "ip_status")
 TAG_ORDER = ("denylist", "allowlist") + FEED_PRECEDENCE + ("residential",)
 ASN_CLASSES = {"hosting": "hosting", "vpn": "vpn", "proxy": "proxy"}
 RESIDENTIAL_ASN_KINDS = ("residential", "isp")
