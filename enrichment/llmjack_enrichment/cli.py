@@ -211,6 +211,11 @@ def feeds_compile(config: Path | None) -> None:
     click.echo(f"index {report.path}: {sum(report.entries.values())} entries")
     if report.malformed:
         raise EnrichmentCommandError(f"feeds left out of the index: {', '.join(report.malformed)}")
+    if not sum(report.entries.values()):
+        raise EnrichmentCommandError(
+            "no feed file was found, so the index is empty and every public address stays "
+            "unknown; run 'llmjack feeds update' or copy the feed files into the data folder"
+        )
 
 
 def _compile(settings: Settings) -> CompileReport:

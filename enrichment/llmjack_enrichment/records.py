@@ -57,6 +57,17 @@ def raise_field_size_limit() -> None:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
+def _describe_header(header: list[str]) -> str:
+    """Return the header's columns for a message: printable, at most 200 characters.
+
+    A binary or compressed file read as CSV has a "header" of arbitrary bytes, which would
+    otherwise fill the terminal.
+    """
+    text = ", ".join(header)
+    printable = "".join(char if char.isprintable() else "?" for char in text)
+    return printable if len(printable) <= 200 else printable[:200] + "..."
+
+
 def _csv_records(text: str, field_name: str, source: str) -> list[Record]:
     raise_field_size_limit()
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -64,8 +75,10 @@ def _csv_records(text: str, field_name: str, source: str) -> list[Record]:
     if header is None:
         return []
     if field_name not in header:
-        columns = ", ".join(header)
-        raise InputFormatError(f"{source}: no column {field_name!r} in the header ({columns})")
+        raise InputFormatError(
+            f"{source}: no column {field_name!r} in the header ({_describe_header(header)}); "
+            "give a CSV file with a header row or a JSON Lines file"
+        )
     position = header.index(field_name)
     records = []
     for row in reader:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -88,6 +89,16 @@ def test_enrich_missing_column(python: str, settings_file: Path, tmp_path: Path)
     assert "Traceback" not in result.stderr
 
 
+def test_enrich_binary_file_message_short(python: str, settings_file: Path, tmp_path: Path) -> None:
+    source = tmp_path / "events.json.gz"
+    source.write_bytes(gzip.compress(b'{"sourceIPAddress": "8.8.8.8"}\n' * 2000))
+    result = llmjack(python, settings_file, "enrich", "--field", "sourceIPAddress", str(source))
+    assert result.returncode == 2
+    assert "no column 'sourceIPAddress'" in result.stderr
+    assert len(result.stderr) < 600
+    assert r"\udc" not in result.stderr
+
+
 def test_enrich_missing_file(python: str, settings_file: Path, tmp_path: Path) -> None:
     result = llmjack(
         python, settings_file, "enrich", "--field", "src", str(tmp_path / "absent.csv")
@@ -120,6 +131,15 @@ def test_feeds_compile_reports_bad_feed(python: str, settings_file: Path) -> Non
     assert "tor: 5 entries" in result.stdout
     assert "feeds left out of the index: vpn" in result.stderr
     assert (settings_file.parent / "data" / "llmjack-ip.idx").is_file()
+
+
+def test_feeds_compile_without_feed_files(python: str, settings_file: Path) -> None:
+    for feed in (settings_file.parent / "data" / "feeds").iterdir():
+        feed.unlink()
+    result = llmjack(python, settings_file, "feeds", "compile")
+    assert result.returncode == 2
+    assert "index is empty" in result.stderr
+    assert "llmjack feeds update" in result.stderr
 
 
 def test_bad_settings_message(python: str, tmp_path: Path) -> None:
