@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up .venv, then run the linters and the whole test suite; then run the lookup's tests again
-# under Python 3.9, the oldest Python that Splunk bundles, in .venv39.
+# Set up .venv, then run the linters and the whole test suite. Then run the lookup's tests again
+# in .venv39 under Python 3.9, the oldest Python that Splunk bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,6 @@ fi
 "$python39" -m venv .venv39
 .venv39/bin/python -m pip install --quiet requests cachetools pytest hypothesis maxminddb \
     "mmdb-writer>=0.2.7"
-# The lookup runs from enrichment/ with only requests and cachetools, as inside a Splunk app;
-# tests marked cli need the llmjack command, which needs Python 3.10.
+# The lookup runs from enrichment/ with only requests and cachetools, as inside a Splunk app.
+# Tests marked cli are left out because the llmjack command needs Python 3.10.
 PYTHONPATH=enrichment .venv39/bin/python -m pytest -p no:cacheprovider -m "not cli" tests/enrichment

@@ -252,7 +252,7 @@ class FeedIndex:
                 if size < HEADER.size:
                     raise IndexFileError(f"{path} is not a llmjack index (too short)")
                 # NOTE: Windows cannot replace a mapped file, so there `feeds update` fails to
-                # swap the index while a lookup holds it open.
+                # swap the index while a lookup has it open.
                 data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             raise IndexMissingError(

@@ -21,7 +21,7 @@ class OutputFormat:
     """One way of writing a target's queries.
 
     ``backend_format`` is the pySigma output format. ``suffix`` names the per-rule files, and
-    ``combined_name`` the file that holds every rule, for formats that have one.
+    ``combined_name`` the file that contains every rule, for formats that have one.
     """
 
     name: str
@@ -140,7 +140,7 @@ TARGETS: dict[str, Target] = {
         formats={"plain": _plain(".eql")},
         # pySigma-backend-elasticsearch 2.1.1 converts correlations into EQL sequences that drop
         # the comparison operator and the time window and count repeats instead of distinct
-        # values, so the result would not mean what the rule says.
+        # values, so the result would not match what the rule describes.
         correlation_refusal=(
             "the EQL backend drops the threshold operator and time window of correlation rules, "
             "so its output would not match the rule; convert this rule with --target splunk or "

@@ -20,13 +20,8 @@ ASN_KINDS = frozenset({"hosting", "vpn", "proxy", "residential", "isp"})
 
 
 def parse_tor_bulk_list(path: Path) -> list[FeedPrefix]:
-    """Parse the Tor bulk exit list: one exit address per line."""
-    prefixes = []
-    for number, line in read_text_lines(path):
-        value = strip_comment(line)
-        if value:
-            prefixes.append(FeedPrefix(parse_network(value, str(path), number)))
-    return require_entries(prefixes, path)
+    """Parse the Tor bulk exit list: one exit address per line, a plain address list."""
+    return parse_cidr_list(path)
 
 
 def parse_tor_exit_addresses(path: Path) -> list[FeedPrefix]:
